@@ -1,0 +1,1 @@
+"""Checkers: pure functions (task, reply) -> verdict, one module per suite."""

@@ -1,0 +1,164 @@
+"""The one small interface every provider implements, and what a call returns.
+
+Timestamps are ``time.perf_counter()`` readings on the client (monotonic), kept raw so
+the speed suite can compute TTFR/TTFT/decode itself. Token counts carry their source:
+``server`` (the server's usage/eval counts) or ``counted`` (chunks that carried text,
+a lower bound used only when the server said nothing).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+
+class ProviderError(Exception):
+    """A provider failure turned into data: kind is connect | timeout | http | protocol | model."""
+
+    def __init__(self, kind: str, message: str, status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+    def __str__(self):
+        base = super().__str__()
+        return f"{self.kind} error: {base}" if not base.startswith(self.kind) else base
+
+
+@dataclass
+class ChatResult:
+    content: str = ""
+    reasoning: str = ""
+    tool_calls: list = field(default_factory=list)  # [{"id", "name", "arguments": dict|None, "arguments_raw": str}]
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cached_tokens: int | None = None
+    token_source: str = "none"  # server | counted | none
+    t_sent: float = 0.0
+    t_first_chunk: float | None = None  # first byte-level chunk of any kind (TTFR)
+    t_first_token: float | None = None  # first content or reasoning text (TTFT)
+    t_last_token: float | None = None
+    t_done: float = 0.0
+    content_chunks: int = 0
+    server_timings: dict | None = None
+    request: dict = field(default_factory=dict)  # the JSON body sent (no headers, so no key)
+    response: object = None  # final JSON, or the list of streamed events (bounded)
+    model: str | None = None
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.t_done - self.t_sent) * 1000.0
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if self.t_first_token is None else (self.t_first_token - self.t_sent) * 1000.0
+
+    @property
+    def ttfr_ms(self) -> float | None:
+        return None if self.t_first_chunk is None else (self.t_first_chunk - self.t_sent) * 1000.0
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.update(latency_ms=self.latency_ms, ttft_ms=self.ttft_ms, ttfr_ms=self.ttfr_ms)
+        return d
+
+
+MAX_EVENTS = 4000  # raw streamed events kept per request; more are summarized
+
+
+_THINK = re.compile(r"<think>(.*?)(?:</think>|$)", re.DOTALL | re.IGNORECASE)
+
+
+def split_think(text: str) -> tuple[str, str]:
+    """Separate ``<think>…</think>`` blocks (an unclosed one runs to the end) from the answer."""
+    if not text or "<think" not in text.lower():
+        return text or "", ""
+    reasoning = "\n".join(m.strip() for m in _THINK.findall(text))
+    answer = _THINK.sub("", text)
+    answer = re.sub(r"</think>", "", answer, flags=re.IGNORECASE)
+    return answer.strip(), reasoning
+
+
+class Provider:
+    """chat / list_models / describe_model. Subclasses speak one wire format."""
+
+    name = "base"
+
+    def __init__(self, endpoint: str, *, api_key: str | None = None, timeout: float = 120.0, connect_timeout: float = 5.0):
+        self.endpoint = endpoint.rstrip("/")
+        self._api_key = api_key
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self._session = None
+
+    @property
+    def session(self):
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+            self._session.trust_env = False  # a local benchmark never goes through a proxy
+        return self._session
+
+    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None) -> ChatResult:
+        raise NotImplementedError
+
+    def list_models(self) -> list[str]:
+        raise NotImplementedError
+
+    def describe_model(self, model: str) -> dict:
+        return {"name": model}
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # shared helpers -------------------------------------------------------
+    def _wrap(self, fn, what: str):
+        import requests
+
+        try:
+            return fn()
+        except ProviderError:
+            raise
+        except requests.exceptions.ConnectTimeout:
+            raise ProviderError("connect", f"timed out connecting to {self.endpoint} ({what})") from None
+        except requests.exceptions.ConnectionError as exc:
+            msg = "refused" if "refused" in str(exc).lower() else "failed"
+            raise ProviderError("connect", f"connection {msg} at {self.endpoint} ({what})") from None
+        except requests.exceptions.Timeout:
+            raise ProviderError("timeout", f"no progress from {self.endpoint} for {self.timeout:g}s ({what})") from None
+        except requests.exceptions.RequestException as exc:
+            raise ProviderError("protocol", f"{type(exc).__name__} talking to {self.endpoint} ({what})") from None
+
+
+def http_error(resp, what: str) -> ProviderError:
+    detail = ""
+    try:
+        body = resp.json()
+        err = body.get("error") if isinstance(body, dict) else None
+        if isinstance(err, dict):
+            detail = str(err.get("message", ""))
+        elif err:
+            detail = str(err)
+    except ValueError:
+        detail = resp.text[:200]
+    return ProviderError("http", f"HTTP {resp.status_code} from {what}: {detail[:300]}".rstrip(": "), status=resp.status_code)
+
+
+def parse_arguments(raw) -> tuple[dict | None, str]:
+    """Tool-call arguments as (dict or None when unparsable, raw text)."""
+    import json
+
+    if isinstance(raw, dict):
+        return raw, json.dumps(raw, sort_keys=True)
+    if raw is None or raw == "":
+        return {}, ""
+    text = str(raw)
+    try:
+        val = json.loads(text)
+    except ValueError:
+        return None, text
+    return (val if isinstance(val, dict) else None), text

@@ -1,0 +1,139 @@
+"""One task, start to finish: render -> provider -> parse -> check -> record.
+
+Everything returned is plain JSON data (it rides the pytest report to the xdist
+controller). A provider failure becomes ``error`` on the record, never an exception:
+the run carries on and reliability says what happened.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from benchloop.harnesses.base import task_messages
+from benchloop.providers.base import ProviderError
+
+DEFAULT_MAX_TOKENS = 512
+MAX_OUTPUT_CHARS = 100_000
+
+
+@dataclass
+class RunContext:
+    provider: object
+    harness: object
+    model: str
+    temperature: float = 0.0
+    seed: int | None = 42
+    max_tokens_override: int | None = None
+    suite_defaults: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+
+    def max_tokens(self, task: dict) -> int:
+        if self.max_tokens_override:
+            return int(self.max_tokens_override)
+        return int(task.get("max_tokens") or self.suite_defaults.get("max_tokens") or DEFAULT_MAX_TOKENS)
+
+    def chat(self, messages, tools=None, *, task=None, max_tokens=None, extra=None):
+        """One model turn through the harness; returns (reply dict, ChatResult)."""
+        msgs, api_tools = self.harness.render(messages, tools)
+        res = self.provider.chat(
+            self.model,
+            msgs,
+            tools=api_tools,
+            stream=True,
+            max_tokens=max_tokens or self.max_tokens(task or {}),
+            temperature=self.temperature,
+            seed=self.seed,
+            extra=extra,
+        )
+        return self.harness.parse(res), res
+
+
+def _clip(s: str | None, n: int = MAX_OUTPUT_CHARS) -> str:
+    s = s or ""
+    return s if len(s) <= n else s[:n] + f"\n…[{len(s) - n} more characters cut]"
+
+
+def empty_record(task: dict, ctx: RunContext | None = None) -> dict:
+    return {
+        "suite": task.get("suite"),
+        "task_id": task["id"],
+        "score": 0.0,
+        "passed": False,
+        "error": None,
+        "error_kind": None,
+        "reason": "",
+        "latency_ms": None,
+        "ttft_ms": None,
+        "ttfr_ms": None,
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "reasoning_tokens": None,
+        "token_source": "none",
+        "finish_reason": None,
+        "output": "",
+        "reasoning": "",
+        "tool_calls": [],
+        "checks": [],
+        "prompt": task_messages(task) if (task.get("prompt") or task.get("messages")) else [],
+        "max_tokens": ctx.max_tokens(task) if ctx else None,
+        "request": None,
+        "response": None,
+        "server_timings": None,
+        "turns": [],
+        "wall_ms": None,
+    }
+
+
+def fill_from_result(rec: dict, reply: dict, res) -> None:
+    rec.update(
+        latency_ms=round(res.latency_ms, 3),
+        ttft_ms=None if res.ttft_ms is None else round(res.ttft_ms, 3),
+        ttfr_ms=None if res.ttfr_ms is None else round(res.ttfr_ms, 3),
+        prompt_tokens=res.prompt_tokens,
+        completion_tokens=res.completion_tokens,
+        reasoning_tokens=res.reasoning_tokens,
+        token_source=res.token_source,
+        finish_reason=res.finish_reason,
+        output=_clip(reply.get("content")),
+        reasoning=_clip(reply.get("reasoning")),
+        tool_calls=reply.get("tool_calls") or [],
+        request=res.request,
+        response=res.response,
+        server_timings=res.server_timings,
+    )
+
+
+def run_task(task: dict, ctx: RunContext) -> dict:
+    """Run one task. Suites with their own loop (multi-turn) provide ``run(task, ctx)``
+    in their checker module; everything else is a single turn."""
+    from benchloop.checkers import registry
+
+    checker = registry.get(task["suite"])
+    t0 = time.perf_counter()
+    rec = empty_record(task, ctx)
+    try:
+        if checker is not None and hasattr(checker, "run"):
+            rec = checker.run(task, ctx, rec)
+        else:
+            reply, res = ctx.chat(task_messages(task), task.get("tools"), task=task)
+            fill_from_result(rec, reply, res)
+            verdict = checker.check(task, reply)
+            apply_verdict(rec, verdict)
+    except ProviderError as exc:
+        rec.update(error=str(exc), error_kind=exc.kind, score=0.0, passed=False, reason=f"provider error: {exc}")
+    except Exception as exc:  # a bug in a harness or checker must not end the run
+        tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        rec.update(error=f"harness error: {tb}", error_kind="harness", score=0.0, passed=False, reason=f"harness error: {tb}")
+    rec["wall_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+    return rec
+
+
+def apply_verdict(rec: dict, verdict: dict) -> None:
+    rec["score"] = float(max(0.0, min(100.0, verdict.get("score", 0.0))))
+    rec["passed"] = bool(verdict.get("passed", rec["score"] >= 100.0))
+    rec["reason"] = str(verdict.get("reason", ""))[:2000]
+    rec["checks"] = verdict.get("checks") or []
+    for k, v in verdict.items():
+        if k not in ("score", "passed", "reason", "checks"):
+            rec.setdefault("detail", {})[k] = v

@@ -1,0 +1,119 @@
+"""Frozen task files: load, validate, select.
+
+A suite's tasks live in ``tasks/<suite>.yaml``. Validation happens once, at collection,
+and a broken file fails with one line naming the file, the task id and the field, so
+nobody finds out from a half-run benchmark. The file's bytes are hashed into the run's
+manifest: change a task and runs stop being comparable.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from benchloop.paths import tasks_dir
+
+TASK_ID = re.compile(r"^[a-z]{2,3}-\d{3}$")
+PROFILES = ("quick", "core", "full")
+
+
+class TaskFileError(ValueError):
+    """Invalid task file; str() is a single line that names file, task and field."""
+
+
+def _fail(path, task_id, field_name, why):
+    where = f"{Path(path).name}"
+    if task_id:
+        where += f" task {task_id}"
+    raise TaskFileError(f"{where}: field '{field_name}' {why}")
+
+
+def load_suite(suite: str, directory: Path | None = None) -> dict:
+    """Load and validate ``<suite>.yaml``; returns {"suite", "path", "sha256", "defaults", "tasks"}."""
+    import yaml
+
+    path = Path(directory or tasks_dir()) / f"{suite}.yaml"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise TaskFileError(f"{path.name}: no such task file; suites live in {path.parent}") from None
+    try:
+        doc = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise TaskFileError(f"{path.name}:{line} is not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    if not isinstance(doc, dict):
+        _fail(path, None, "tasks", "is missing: the file must be a mapping with a 'tasks' list")
+    if doc.get("suite") != suite:
+        _fail(path, None, "suite", f"must be {suite!r}, found {doc.get('suite')!r}")
+    tasks = doc.get("tasks")
+    if not isinstance(tasks, list) or not tasks:
+        _fail(path, None, "tasks", "must be a non-empty list")
+    defaults = doc.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        _fail(path, None, "defaults", "must be a mapping")
+    seen = set()
+    for i, t in enumerate(tasks):
+        if not isinstance(t, dict):
+            _fail(path, f"#{i + 1}", "id", "is missing: each task must be a mapping")
+        tid = t.get("id")
+        if not isinstance(tid, str) or not TASK_ID.match(tid):
+            _fail(path, tid or f"#{i + 1}", "id", "must look like 'rm-001' (letters, dash, three digits)")
+        if tid in seen:
+            _fail(path, tid, "id", "is a duplicate; task ids must be unique")
+        seen.add(tid)
+        if "prompt" in t and not isinstance(t["prompt"], str):
+            _fail(path, tid, "prompt", "must be text")
+        if suite != "speed":
+            if not (isinstance(t.get("prompt"), str) and t["prompt"].strip()) and not t.get("messages"):
+                _fail(path, tid, "prompt", "is missing or empty")
+            for f in ("check", "reference", "wrong"):
+                if f not in t:
+                    _fail(path, tid, f, "is missing (every task ships a check, a reference answer and a wrong one)")
+        prof = t.get("profiles", [])
+        if not isinstance(prof, list) or any(p not in PROFILES for p in prof):
+            _fail(path, tid, "profiles", f"must be a list drawn from {', '.join(PROFILES)}")
+    from benchloop.checkers import registry
+
+    checker = registry.get(suite)
+    if checker is not None and hasattr(checker, "validate"):
+        for t in tasks:
+            problem = checker.validate(t)
+            if problem:
+                field_name, why = problem
+                _fail(path, t["id"], field_name, why)
+    for t in tasks:
+        t.setdefault("suite", suite)
+        if defaults.get("system") and "system" not in t and "messages" not in t:
+            t["system"] = defaults["system"]
+    return {
+        "suite": suite,
+        "path": str(path),
+        "sha256": hashlib.sha256(raw).hexdigest(),
+        "defaults": defaults,
+        "tasks": tasks,
+    }
+
+
+def in_profile(task: dict, profile: str) -> bool:
+    """full = every task; core = tasks marked core or quick; quick = tasks marked quick."""
+    if profile == "full":
+        return True
+    prof = task.get("profiles") or []
+    if profile == "core":
+        return "core" in prof or "quick" in prof
+    return "quick" in prof
+
+
+def select(tasks: list[dict], *, profile: str = "full", only: list[str] | None = None) -> list[dict]:
+    """Exact-id selection (``--task``) wins over the profile."""
+    if only:
+        wanted = set(only)
+        return [t for t in tasks if t["id"] in wanted]
+    return [t for t in tasks if in_profile(t, profile)]
+
+
+def available_suites(directory: Path | None = None) -> list[str]:
+    d = Path(directory or tasks_dir())
+    return sorted(p.stem for p in d.glob("*.yaml"))

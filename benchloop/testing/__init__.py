@@ -1,0 +1,1 @@
+"""Test doubles for BenchLoop: fake model endpoints that need no model, GPU or network."""

@@ -1,0 +1,1 @@
+"""BenchLoop's pytest plugin (entry point ``benchloop`` -> ``benchloop_pytest.plugin``)."""

@@ -1,0 +1,352 @@
+"""The active side of the plugin, loaded only when a model is given.
+
+Controller (the process without ``workerinput``): resolves settings, checks the
+endpoint, starts the embedded engine once, creates the run directory, receives every
+task record from the reports (its own or xdist workers'), appends them to
+``tasks.jsonl`` and writes ``run.json`` at the end. Workers only run tasks.
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from benchloop.options import OptionError, dest, is_remote, resolve, runs_dir
+
+NODEID = re.compile(r"test_(?P<suite>\w+)\.py::[^\[]+\[(?P<task>[a-z]{2,3}-\d{3})\]$")
+
+
+def _cli_options(config) -> dict:
+    from benchloop.options import OPTIONS
+
+    cli = {name: config.getoption(dest(name)) for name, *_ in OPTIONS}
+    ini = {}
+    for name, _h, _d, kind in OPTIONS:
+        if kind != "secret":
+            v = config.getini(dest(name))
+            if v not in (None, "", []):
+                ini[name] = v
+    cli["remote"] = config.getoption("benchloop_remote")
+    ini_remote = config.getini("benchloop_remote")
+    if ini_remote not in (None, ""):
+        ini["remote"] = ini_remote
+    return cli, ini
+
+
+def safe_endpoint(url: str) -> str:
+    """Strip credentials a user may have put in the URL before it reaches the artifact."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return "<unparsable endpoint>"
+
+
+class BenchSession:
+    def __init__(self, config):
+        self.config = config
+        self.is_worker = hasattr(config, "workerinput")
+        cli, ini = _cli_options(config)
+        try:
+            self.settings = resolve(cli, ini=ini)
+        except OptionError as exc:
+            raise pytest.UsageError(f"benchloop: {exc}") from None
+        self.remote = is_remote(self.settings)
+        self._suites: dict[str, dict] = {}
+        self.records: list[dict] = []
+        self.expected: dict[str, tuple[str, str]] = {}
+        self.engine = None
+        self.writer = None
+        self.run_dir = None
+        self.interrupted = False
+        self.listeners = []  # callables(record) — the CLI's progress bar
+        self.t0 = time.perf_counter()
+        self.model_wait_s = 0.0
+        if self.is_worker:
+            info = config.workerinput.get("benchloop") or {}
+            self.endpoint = info.get("endpoint") or self.settings.endpoint
+            self.run_id = info.get("run_id")
+        else:
+            self._start_controller()
+
+    # ---- controller ------------------------------------------------------------
+    def _start_controller(self):
+        from benchloop import __version__
+        from benchloop.artifact import RunWriter, new_run_id, utcnow
+        from benchloop.machine import collect
+
+        s = self.settings
+        model_facts = {"name": s.model}
+        engine_info = None
+        if s.provider == "llamacpp":
+            from benchloop.engine import Engine, EngineError
+
+            n = self._xdist_workers()
+            try:
+                self.engine = Engine(s.model, parallel=max(1, n)).start()
+            except EngineError as exc:
+                raise pytest.UsageError(f"benchloop: {exc}") from None
+            self.endpoint = self.engine.url
+            model_facts.update(self.engine.facts)
+            engine_info = {"kind": "xllamacpp", "model_path": str(self.engine.path), "parallel": self.engine.parallel, "ctx_per_slot": self.engine.ctx_per_slot, "load_ms": round(self.engine.load_ms, 1)}
+        else:
+            self.endpoint = s.endpoint
+            self._preflight()
+            try:
+                model_facts.update(self.make_provider().describe_model(s.model))
+            except Exception:  # describing is best-effort
+                pass
+        self.run_id = s.run_id or new_run_id(s.model)
+        from benchloop.artifact import valid_run_id
+
+        if not valid_run_id(self.run_id):
+            raise pytest.UsageError(f"benchloop: run id {self.run_id!r} may use letters, digits, '.', '_' and '-' only")
+        from pathlib import Path
+
+        self.run_dir = Path(runs_dir(s)) / self.run_id
+        try:
+            self.writer = RunWriter(self.run_dir)
+        except FileExistsError:
+            raise pytest.UsageError(f"benchloop: run {self.run_id} already exists in {self.run_dir.parent}; pick another --benchloop-run-id") from None
+        self.meta = {
+            "schema_version": 1,
+            "run_id": self.run_id,
+            "started_at": utcnow(),
+            "benchloop_version": __version__,
+            "model": model_facts,
+            "provider": s.provider,
+            "endpoint": "embedded" if s.provider == "llamacpp" else safe_endpoint(s.endpoint),
+            "harness": s.harness,
+            "remote": self.remote,
+            "profile": s.profile,
+            "sampling": {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens},
+            "settings": s.public(),
+            "engine": engine_info,
+            "machine": collect(hardware=s.hardware, gpu=s.gpu, gpu_memory_gb=s.gpu_memory_gb, remote=self.remote),
+        }
+        self.writer.write_meta(self.meta)
+
+    def _xdist_workers(self) -> int:
+        n = getattr(self.config.option, "numprocesses", None)
+        if isinstance(n, int):
+            return n
+        if n in ("auto", "logical"):
+            import os
+
+            return os.cpu_count() or 1
+        try:
+            return int(n or 0)
+        except (TypeError, ValueError):
+            return 1
+
+    def _preflight(self):
+        """Fail at once, in one line, on a dead endpoint or an unknown model."""
+        from benchloop.providers import ProviderError
+
+        s = self.settings
+        try:
+            models = self.make_provider().list_models()
+        except ProviderError as exc:
+            hint = "start the server or pass --benchloop-endpoint/--endpoint"
+            if exc.kind == "http" and exc.status in (401, 403):
+                hint = "pass a valid key with --api-key or OPENAI_API_KEY"
+            raise pytest.UsageError(f"benchloop: cannot reach {safe_endpoint(s.endpoint)} ({exc}); {hint}") from None
+        from benchloop.providers.ollama import OllamaProvider
+
+        ok = OllamaProvider.matches(s.model, models) if s.provider == "ollama" else (s.model in models or not models)
+        if not ok:
+            shown = ", ".join(models[:20]) + (" …" if len(models) > 20 else "")
+            raise pytest.UsageError(f"benchloop: model {s.model!r} is not served at {safe_endpoint(s.endpoint)}; available: {shown or 'none'}")
+
+    # ---- both --------------------------------------------------------------------
+    def make_provider(self):
+        from benchloop.providers import make_provider
+
+        return make_provider(self.settings.provider, self.endpoint, api_key=self.settings.api_key, timeout=self.settings.timeout)
+
+    def make_harness(self):
+        from benchloop.harnesses import get_harness
+
+        try:
+            return get_harness(self.settings.harness)
+        except ValueError as exc:
+            raise pytest.UsageError(f"benchloop: {exc}") from None
+
+    def suite(self, name: str) -> dict:
+        if name not in self._suites:
+            from benchloop.tasks import TaskFileError, load_suite
+
+            try:
+                self._suites[name] = load_suite(name)
+            except TaskFileError as exc:
+                raise pytest.UsageError(f"benchloop: {exc}") from None
+        return self._suites[name]
+
+    def tasks_for(self, name: str) -> list[dict]:
+        from benchloop.tasks import select
+
+        suite = self.suite(name)
+        picked = select(suite["tasks"], profile=self.settings.profile, only=self.settings.task)
+        return picked
+
+    def context(self, provider, harness, suite: str):
+        from benchloop.runner import RunContext
+
+        s = self.settings
+        return RunContext(
+            provider=provider,
+            harness=harness,
+            model=s.model,
+            temperature=s.temperature,
+            seed=s.seed,
+            max_tokens_override=s.max_tokens,
+            suite_defaults=self.suite(suite)["defaults"],
+            settings=s.public() | {"remote": self.remote},
+        )
+
+    def setup_error_record(self, task: dict, report) -> dict:
+        from benchloop.runner import empty_record
+
+        rec = empty_record(task)
+        msg = str(getattr(report, "longreprtext", "") or "setup failed").strip().splitlines()
+        rec.update(error=f"harness error: {msg[-1][:300] if msg else 'setup failed'}", error_kind="harness", reason="setup failed")
+        return rec
+
+    # ---- hooks (controller) ---------------------------------------------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node):
+        """xdist: workers share the controller's engine and run id."""
+        node.workerinput["benchloop"] = {"endpoint": self.endpoint, "run_id": self.run_id}
+
+    def pytest_collection_finish(self, session):
+        if self.is_worker:
+            return
+        for item in session.items:
+            task = getattr(getattr(item, "callspec", None), "params", {}).get("task")
+            if isinstance(task, dict) and task.get("suite"):
+                self.expected[item.nodeid] = (task["suite"], task["id"])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        for nodeid in ids:
+            m = NODEID.search(nodeid)
+            if m and m.group("suite") in self._known_suites():
+                self.expected[nodeid] = (m.group("suite"), m.group("task"))
+
+    def _known_suites(self):
+        from benchloop.checkers.registry import CHECKERS
+
+        return CHECKERS
+
+    def pytest_runtest_logreport(self, report):
+        if self.is_worker:
+            return
+        raw = getattr(report, "benchloop_record", None)
+        if not raw:
+            return
+        rec = json.loads(raw)
+        rec["nodeid"] = report.nodeid
+        self.records.append(rec)
+        self.model_wait_s += (rec.get("model_wait_ms") or rec.get("latency_ms") or 0) / 1000.0
+        if self.writer is not None:
+            from benchloop.artifact import redact
+
+            self.writer.append(redact(rec, [self.settings.api_key or ""]))
+        for fn in self.listeners:
+            try:
+                fn(rec)
+            except Exception:  # a display problem must not lose a measurement
+                pass
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        self.interrupted = True
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        if self.is_worker or self.writer is None:
+            return
+        self.finish(interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED)
+
+    def finish(self, *, interrupted: bool = False):
+        from benchloop.artifact import build_run, manifest, redact, utcnow
+
+        if self.writer is None or getattr(self, "run", None) is not None:
+            return
+        got = {(r.get("suite"), r.get("task_id")) for r in self.records}
+        missing = sorted(f"{s}/{t}" for (s, t) in set(self.expected.values()) if (s, t) not in got)
+        suites = {}
+        for suite_name in sorted({s for s, _ in self.expected.values()} | {r.get("suite") for r in self.records if r.get("suite")}):
+            info = self.suite(suite_name)
+            ids = sorted({t for s, t in self.expected.values() if s == suite_name} | {r["task_id"] for r in self.records if r.get("suite") == suite_name})
+            suites[suite_name] = {"sha256": info["sha256"], "task_ids": ids, "max_tokens": self.settings.max_tokens or info["defaults"].get("max_tokens")}
+        man = manifest(suites, extra={"harness_format": self.settings.harness})
+        meta = dict(self.meta)
+        meta["manifest_hash"] = man["hash"]
+        meta["manifest"] = man["body"]
+        meta["wall_s"] = round(time.perf_counter() - self.t0, 3)
+        speed = None
+        if any(r.get("suite") == "speed" for r in self.records):
+            try:
+                from benchloop.speed import aggregate
+
+                speed = aggregate([r for r in self.records if r.get("suite") == "speed"], meta)
+            except ImportError:
+                speed = None
+        status = "incomplete" if (interrupted or missing) else "complete"
+        run = build_run(meta, self.records, status=status, missing=missing, speed=speed)
+        run["finished_at"] = utcnow()
+        run = redact(run, [self.settings.api_key or ""])
+        self.run_path = self.writer.finish(run)
+        self.run = run
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.is_worker or getattr(self, "run", None) is None:
+            return
+        sc = self.run["scores"]
+        tr = terminalreporter
+        tr.write_sep("=", "BenchLoop")
+        fmt = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
+        tr.write_line(f"overall {fmt(sc['overall'])}  quality {fmt(sc['quality'])}  speed {fmt(sc['speed'])}  reliability {fmt(sc['reliability'])}  ({sc['formula']})")
+        for name, s in sc["suites"].items():
+            ci = s.get("ci95") or [None, None]
+            tr.write_line(f"  {name:<15} {fmt(s['score']):>6}  n={s['n']}  95% CI [{fmt(ci[0])}, {fmt(ci[1])}]")
+        tr.write_line(f"status {self.run['status']}; run directory: {self.run_dir}")
+
+    def pytest_unconfigure(self, config):
+        if self.engine is not None:
+            self.engine.stop()
+            self.engine = None
+
+
+class Recorder:
+    """The per-test recorder fixture: run, record on the item, fail with the reason."""
+
+    def __init__(self, session: BenchSession, item, key):
+        self.session = session
+        self.item = item
+        self.key = key
+
+    def run(self, task: dict, provider, harness) -> dict:
+        from benchloop.runner import run_task
+
+        rec = run_task(task, self.session.context(provider, harness, task["suite"]))
+        self.record(rec)
+        return rec
+
+    def record(self, rec: dict) -> None:
+        self.item.stash[self.key] = rec
+        if self.item.config.getini("benchloop_junit_properties"):
+            self.item.user_properties.append(("score", f"{rec.get('score', 0):.1f}"))
+            self.item.user_properties.append(("latency_ms", "" if rec.get("latency_ms") is None else f"{rec['latency_ms']:.1f}"))
+            self.item.user_properties.append(("tokens", str(rec.get("completion_tokens") or 0)))
+        if rec.get("error"):
+            pytest.fail(rec["error"], pytrace=False)
+        if not rec.get("passed"):
+            pytest.fail(rec.get("reason") or f"score {rec.get('score')}", pytrace=False)

@@ -1,0 +1,1 @@
+"""Shipped inside the wheel as benchloop.dashboard (see pyproject package-dir)."""

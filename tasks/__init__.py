@@ -1,0 +1,1 @@
+"""Shipped inside the wheel as benchloop.tasks (see pyproject package-dir)."""
