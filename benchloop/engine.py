@@ -51,7 +51,8 @@ def _sha256(path: Path, progress=None) -> str:
 
 
 def models_dir() -> Path:
-    return Path(home()) / "models"
+    """Downloaded models; BENCHLOOP_MODELS_DIR moves them apart from the runs."""
+    return Path(os.environ.get("BENCHLOOP_MODELS_DIR") or (Path(home()) / "models"))
 
 
 def _installed_copy(spec: dict) -> Path | None:

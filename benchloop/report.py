@@ -1,0 +1,111 @@
+"""Turning a run artifact into something a person (rich console, Markdown) or a
+pipeline (CSV, JSON) reads. Model output printed to a terminal is hostile input:
+control characters are stripped before anything reaches the screen.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe_text(s, limit: int = 500) -> str:
+    """Strip ANSI escapes / control / bidi characters and cut to ``limit``."""
+    s = _CTRL.sub("", str(s if s is not None else ""))
+    return s if len(s) <= limit else s[:limit] + "…"
+
+
+def _fmt(v, digits=1):
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def _bar(v, width=24) -> str:
+    if v is None:
+        return " " * width
+    full = int(round(max(0.0, min(100.0, v)) / 100 * width))
+    return "█" * full + "░" * (width - full)
+
+
+def summary_rows(run: dict) -> list[dict]:
+    sc = run.get("scores") or {}
+    rows = []
+    for key in ("overall", "quality", "speed", "reliability"):
+        rows.append({"name": key.capitalize(), "score": sc.get(key), "n": None, "ci95": None})
+    for name, s in (sc.get("suites") or {}).items():
+        rows.append({"name": name, "score": s.get("score"), "n": s.get("n"), "ci95": s.get("ci95"), "passed": s.get("passed"), "errors": s.get("errors")})
+    return rows
+
+
+def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console or Console()
+    sc = run.get("scores") or {}
+    model = run.get("model") or {}
+    head = Text()
+    head.append("BenchLoop ", style="bold")
+    head.append(safe_text(model.get("name"), 80), style="bold cyan")
+    head.append(f"  via {run.get('provider')} · harness {run.get('harness')} · {safe_text((run.get('machine') or {}).get('hardware'), 60)}")
+    console.print(head)
+    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    t.add_column("", min_width=14)
+    t.add_column("score", justify="right")
+    t.add_column("", min_width=24)
+    t.add_column("n", justify="right")
+    t.add_column("95% CI", justify="right")
+    for row in summary_rows(run):
+        big = row["n"] is None
+        ci = row["ci95"]
+        t.add_row(
+            Text(row["name"], style="bold" if big else ""),
+            _fmt(row["score"]),
+            Text(_bar(row["score"]), style="green" if (row["score"] or 0) >= 70 else "yellow" if (row["score"] or 0) >= 40 else "red"),
+            "" if big else str(row["n"]),
+            "" if not ci else f"[{_fmt(ci[0])}, {_fmt(ci[1])}]",
+        )
+    console.print(t)
+    notes = [f"formula {sc.get('formula')}"]
+    if sc.get("finish_length"):
+        notes.append(f"{sc['finish_length']} replies cut by the token limit (finish_reason=length)")
+    if run.get("missing_tasks"):
+        notes.append(f"{len(run['missing_tasks'])} tasks without a result")
+    errs = sum(1 for x in run.get("tasks") or [] if x.get("error"))
+    if errs:
+        notes.append(f"{errs} tasks ended in a provider/harness error")
+    notes.append(f"status {run.get('status')}")
+    notes.append(f"manifest {str(run.get('manifest_hash') or '')[:12]}")
+    console.print("  " + " · ".join(notes), style="dim")
+    if run_dir:
+        console.print(f"run directory: {run_dir}", soft_wrap=True, highlight=False)
+
+
+def to_markdown(run: dict) -> str:
+    out = [f"# BenchLoop run {run.get('run_id')}", "", f"model **{safe_text((run.get('model') or {}).get('name'), 80)}** · provider {run.get('provider')} · harness {run.get('harness')} · status {run.get('status')}", ""]
+    out += ["| | score | n | 95% CI |", "|---|---:|---:|---|"]
+    for row in summary_rows(run):
+        ci = row["ci95"]
+        out.append(f"| {row['name']} | {_fmt(row['score'])} | {'' if row['n'] is None else row['n']} | {'' if not ci else f'{_fmt(ci[0])}–{_fmt(ci[1])}'} |")
+    sp = run.get("speed")
+    if sp:
+        out += ["", "## Speed", "", "| scenario | decode tok/s | prefill tok/s | TTFT ms | roofline % |", "|---|---:|---:|---:|---:|"]
+        for name, sc in (sp.get("scenarios") or {}).items():
+            out.append(f"| {name} | {_fmt(sc.get('decode_tok_s'))} | {_fmt(sc.get('prefill_tok_s'))} | {_fmt(sc.get('ttft_ms'))} | {_fmt(sc.get('roofline_pct'))} |")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(run: dict) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["run_id", "suite", "task_id", "score", "passed", "error", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "finish_reason"])
+    for t in run.get("tasks") or []:
+        w.writerow([run.get("run_id"), t.get("suite"), t.get("task_id"), t.get("score"), t.get("passed"), safe_text(t.get("error") or "", 200), t.get("latency_ms"), t.get("ttft_ms"), t.get("prompt_tokens"), t.get("completion_tokens"), t.get("finish_reason")])
+    return buf.getvalue()
+
+
+def to_json(run: dict) -> str:
+    return json.dumps(run, indent=1, sort_keys=True, ensure_ascii=False)
