@@ -370,6 +370,13 @@ def cmd_run(args) -> int:
     bad = [s for s in suites if s not in available_suite_names()]
     if bad:
         raise CliError(f"unknown suite {bad[0]!r}; available: {', '.join(available_suite_names())}")
+    from benchloop.tasks import TaskFileError, load_suite
+
+    for s in suites:
+        try:
+            load_suite(s)
+        except TaskFileError as exc:
+            raise CliError(str(exc)) from None
     run_id = args.run_id or new_run_id(settings.model)
     pargs = pytest_args_for(args, run_id, suites)
     return execute(pargs, run_id, settings, args)

@@ -36,6 +36,9 @@ OPTIONS: list[tuple[str, str, object, str]] = [
     ("trials", "speed suite repetitions per scenario (default 5)", 5, "int"),
     ("concurrency", "speed suite concurrency sweep, e.g. 1,2,4 (default off)", None, "str"),
     ("model-bytes", "bytes read per generated token, for the roofline when the model file is unknown", None, "float"),
+    ("retries", "retries per request for transient provider errors: refused connection, HTTP 429/502/503 (default 2)", 2, "int"),
+    ("task-deadline", "wall-clock seconds one task may take, all its requests and retries together (default 10x --timeout)", None, "float"),
+    ("deadline", "wall-clock seconds for the whole run; tasks not started by then are recorded as not run", None, "float"),
 ]
 
 
@@ -74,6 +77,9 @@ class Settings:
     trials: int = 5
     concurrency: str | None = None
     model_bytes: float | None = None
+    retries: int = 2
+    task_deadline: float | None = None
+    deadline: float | None = None
     remote: bool | None = None  # None = auto-detect from the endpoint
 
     def public(self) -> dict:
@@ -145,6 +151,11 @@ def validate(s: Settings) -> None:
         raise OptionError("--timeout must be a positive number of seconds")
     if s.trials < 1:
         raise OptionError("--trials must be at least 1")
+    if not 0 <= s.retries <= 10:
+        raise OptionError("--retries must be between 0 and 10")
+    for name, v in (("task-deadline", s.task_deadline), ("deadline", s.deadline)):
+        if v is not None and v <= 0:
+            raise OptionError(f"--{name} must be a positive number of seconds")
 
 
 def is_loopback(endpoint: str) -> bool:

@@ -23,7 +23,11 @@ def _pkg_dir(name: str) -> Path:
 
 
 def tasks_dir() -> Path:
-    return _pkg_dir("tasks")
+    """BENCHLOOP_TASKS_DIR points at a folder of your own task files (same format)."""
+    import os
+
+    own = os.environ.get("BENCHLOOP_TASKS_DIR")
+    return Path(own) if own else _pkg_dir("tasks")
 
 
 def suites_dir() -> Path:

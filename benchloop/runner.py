@@ -27,6 +27,25 @@ class RunContext:
     max_tokens_override: int | None = None
     suite_defaults: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    retries: int = 2
+    backoff_s: float = 0.5
+    task_deadline_s: float | None = None
+    run_deadline_at: float | None = None  # time.time() at which the whole run must stop
+    retry_log: list = field(default_factory=list)
+    deadline_at: float | None = None  # perf_counter() at which this task must stop; set by start_task
+
+    def start_task(self, t0: float) -> None:
+        """Arm the task's wall deadline: its own limit, cut short by the run's deadline."""
+        self.retry_log = []
+        limits = []
+        if self.task_deadline_s:
+            limits.append(t0 + float(self.task_deadline_s))
+        if self.run_deadline_at is not None:
+            limits.append(t0 + max(0.0, self.run_deadline_at - time.time()))
+        self.deadline_at = min(limits) if limits else None
+
+    def _left_s(self) -> float | None:
+        return None if self.deadline_at is None else self.deadline_at - time.perf_counter()
 
     def max_tokens(self, task: dict) -> int:
         if self.max_tokens_override:
@@ -34,19 +53,49 @@ class RunContext:
         return int(task.get("max_tokens") or self.suite_defaults.get("max_tokens") or DEFAULT_MAX_TOKENS)
 
     def chat(self, messages, tools=None, *, task=None, max_tokens=None, extra=None):
-        """One model turn through the harness; returns (reply dict, ChatResult)."""
+        """One model turn through the harness; returns (reply dict, ChatResult).
+
+        Transient failures (see :func:`transient`) are retried up to ``retries`` times
+        with exponential backoff, each retry logged in ``retry_log`` for the record; the
+        task's wall deadline is checked before every request and bounds every wait.
+        """
         msgs, api_tools = self.harness.render(messages, tools)
-        res = self.provider.chat(
-            self.model,
-            msgs,
-            tools=api_tools,
-            stream=True,
-            max_tokens=max_tokens or self.max_tokens(task or {}),
-            temperature=self.temperature,
-            seed=self.seed,
-            extra=extra,
-        )
-        return self.harness.parse(res), res
+        attempt = 0
+        while True:
+            left = self._left_s()
+            if left is not None and left <= 0:
+                raise ProviderError("deadline", "task deadline exceeded before the request was sent")
+            try:
+                res = self.provider.chat(
+                    self.model,
+                    msgs,
+                    tools=api_tools,
+                    stream=True,
+                    max_tokens=max_tokens or self.max_tokens(task or {}),
+                    temperature=self.temperature,
+                    seed=self.seed,
+                    extra=extra,
+                )
+                return self.harness.parse(res), res
+            except ProviderError as exc:
+                if not transient(exc) or attempt >= self.retries:
+                    raise
+                wait = min(self.backoff_s * (2**attempt), 30.0)
+                left = self._left_s()
+                if left is not None and wait >= left:
+                    raise
+                self.retry_log.append({"kind": exc.kind, "status": exc.status, "wait_s": round(wait, 3)})
+                attempt += 1
+                time.sleep(wait)
+
+
+def transient(exc: ProviderError) -> bool:
+    """Worth retrying: nothing was processed (connection refused) or the server said
+    "later" (429, 502, 503). A timeout or a cut stream is not retried: the model may
+    have done the work, and a retry would hide a real reliability problem."""
+    if exc.kind == "connect":
+        return "refused" in str(exc)
+    return exc.kind == "http" and exc.status in (429, 502, 503)
 
 
 def _clip(s: str | None, n: int = MAX_OUTPUT_CHARS) -> str:
@@ -112,6 +161,8 @@ def run_task(task: dict, ctx: RunContext) -> dict:
     checker = registry.get(task["suite"])
     t0 = time.perf_counter()
     rec = empty_record(task, ctx)
+    if hasattr(ctx, "start_task"):
+        ctx.start_task(t0)
     try:
         if checker is not None and hasattr(checker, "run"):
             rec = checker.run(task, ctx, rec)
@@ -126,6 +177,7 @@ def run_task(task: dict, ctx: RunContext) -> dict:
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         rec.update(error=f"harness error: {tb}", error_kind="harness", score=0.0, passed=False, reason=f"harness error: {tb}")
     rec["wall_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+    rec["retries"] = list(getattr(ctx, "retry_log", None) or [])
     return rec
 
 

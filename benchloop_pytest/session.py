@@ -186,7 +186,8 @@ class BenchSession:
             try:
                 self._suites[name] = load_suite(name)
             except TaskFileError as exc:
-                raise pytest.UsageError(f"benchloop: {exc}") from None
+                # a collection error whose text is just this line (no traceback)
+                raise pytest.Collector.CollectError(f"benchloop: {exc}") from None
         return self._suites[name]
 
     def tasks_for(self, name: str) -> list[dict]:
@@ -278,6 +279,14 @@ class BenchSession:
         from benchloop.artifact import build_run, manifest, redact, utcnow
 
         if self.writer is None or getattr(self, "run", None) is not None:
+            return
+        if not self.records and not self.expected:
+            # nothing was measured (usage or collection error): leave no empty run behind
+            import shutil
+
+            self.writer.finish({})
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            self.writer = None
             return
         got = {(r.get("suite"), r.get("task_id")) for r in self.records}
         missing = sorted(f"{s}/{t}" for (s, t) in set(self.expected.values()) if (s, t) not in got)

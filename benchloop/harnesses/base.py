@@ -22,12 +22,29 @@ class Harness:
         return messages, tools
 
     def parse(self, result) -> dict:
-        """A ChatResult -> {"content", "reasoning", "tool_calls": [{"id","name","arguments","arguments_raw"}], "finish_reason"}."""
+        """A ChatResult -> {"content", "reasoning", "tool_calls": [{"id","name","arguments","arguments_raw"}], "finish_reason"}.
+
+        ``<think>`` blocks are split off here too (providers already do it; a result that
+        did not pass through one must not get its reasoning scored as the answer)."""
+        from benchloop.providers.base import split_think
+
+        content, think = split_think(result.content or "")
+        reasoning = "\n".join(x for x in ((result.reasoning or "").strip(), think) if x)
         return {
-            "content": result.content or "",
-            "reasoning": result.reasoning or "",
+            "content": content,
+            "reasoning": reasoning,
             "tool_calls": list(result.tool_calls or []),
             "finish_reason": result.finish_reason,
+        }
+
+    def encode_reply(self, reply: dict) -> dict:
+        """What a model that speaks this format sends over the wire for a logical reply
+        ``{"content", "reasoning"?, "tool_calls"?: [{"name", "arguments"}]}``:
+        ``{"content": str, "tool_calls": [{"name", "arguments"}]}``. Native format: the
+        calls travel as API tool calls (tests play reference answers through it)."""
+        return {
+            "content": reply.get("content") or "",
+            "tool_calls": [{"name": c.get("name", ""), "arguments": c.get("arguments", {})} for c in reply.get("tool_calls") or []],
         }
 
     def assistant_message(self, reply: dict) -> dict:

@@ -126,6 +126,8 @@ class Provider:
         except requests.exceptions.ConnectTimeout:
             raise ProviderError("connect", f"timed out connecting to {self.endpoint} ({what})") from None
         except requests.exceptions.ConnectionError as exc:
+            if "timed out" in str(exc).lower():  # a read timeout inside a stream surfaces as ConnectionError
+                raise ProviderError("timeout", f"no progress from {self.endpoint} for {self.timeout:g}s ({what})") from None
             msg = "refused" if "refused" in str(exc).lower() else "failed"
             raise ProviderError("connect", f"connection {msg} at {self.endpoint} ({what})") from None
         except requests.exceptions.Timeout:

@@ -1,0 +1,50 @@
+"""Option precedence is CLI > environment > ini > default, in one place."""
+import pytest
+
+from benchloop.options import OptionError, is_remote, resolve
+
+
+def test_cli_beats_env_beats_ini():
+    env = {"BENCHLOOP_MODEL": "from-env", "BENCHLOOP_HARNESS": "hermes"}
+    ini = {"model": "from-ini", "harness": "qwen", "profile": "quick"}
+    s = resolve({"model": "from-cli"}, env=env, ini=ini)
+    assert s.model == "from-cli"
+    assert s.harness == "hermes"  # env beats ini
+    assert s.profile == "quick"  # ini beats default
+    assert s.endpoint == "http://localhost:11434"  # default
+
+
+def test_api_key_has_no_ini_form():
+    s = resolve({}, env={}, ini={"api-key": "sk-from-a-file"})
+    assert s.api_key is None
+    assert "api_key" not in s.public()
+
+
+@pytest.mark.parametrize(
+    "cli, fragment",
+    [
+        ({"provider": "vllm"}, "unknown provider"),
+        ({"profile": "tiny"}, "unknown profile"),
+        ({"endpoint": "localhost:11434"}, "must start with http"),
+        ({"timeout": "soon"}, "is not a number"),
+        ({"max-tokens": "0"}, "positive"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_fix(cli, fragment):
+    with pytest.raises(OptionError) as ei:
+        resolve(cli, env={})
+    msg = str(ei.value)
+    assert fragment in msg and "\n" not in msg
+
+
+def test_remote_autodetect_and_override():
+    assert is_remote(resolve({"endpoint": "https://api.example.com"}, env={}))
+    assert not is_remote(resolve({"endpoint": "http://127.0.0.1:8080"}, env={}))
+    assert not is_remote(resolve({"endpoint": "https://api.example.com", "remote": False}, env={}))
+    assert is_remote(resolve({"endpoint": "http://localhost:1", "remote": True}, env={}))
+    assert not is_remote(resolve({"provider": "llamacpp", "endpoint": "embedded"}, env={}))
+
+
+def test_task_list_from_env_is_split():
+    s = resolve({}, env={"BENCHLOOP_TASK": "rm-001, rm-002"})
+    assert s.task == ["rm-001", "rm-002"]
