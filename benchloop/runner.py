@@ -32,6 +32,7 @@ class RunContext:
     task_deadline_s: float | None = None
     run_deadline_at: float | None = None  # time.time() at which the whole run must stop
     retry_log: list = field(default_factory=list)
+    wait_ms: float = 0.0  # time spent inside provider.chat for the current task (overhead benchmark)
     deadline_at: float | None = None  # perf_counter() at which this task must stop; set by start_task
 
     def start_task(self, t0: float) -> None:
@@ -65,6 +66,7 @@ class RunContext:
             left = self._left_s()
             if left is not None and left <= 0:
                 raise ProviderError("deadline", "task deadline exceeded before the request was sent")
+            t_req = time.perf_counter()
             try:
                 res = self.provider.chat(
                     self.model,
@@ -76,8 +78,10 @@ class RunContext:
                     seed=self.seed,
                     extra=extra,
                 )
+                self.wait_ms += (time.perf_counter() - t_req) * 1000
                 return self.harness.parse(res), res
             except ProviderError as exc:
+                self.wait_ms += (time.perf_counter() - t_req) * 1000
                 if not transient(exc) or attempt >= self.retries:
                     raise
                 wait = min(self.backoff_s * (2**attempt), 30.0)
@@ -161,6 +165,7 @@ def run_task(task: dict, ctx: RunContext) -> dict:
     checker = registry.get(task["suite"])
     t0 = time.perf_counter()
     rec = empty_record(task, ctx)
+    ctx.wait_ms = 0.0
     if hasattr(ctx, "start_task"):
         ctx.start_task(t0)
     try:
@@ -177,6 +182,7 @@ def run_task(task: dict, ctx: RunContext) -> dict:
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         rec.update(error=f"harness error: {tb}", error_kind="harness", score=0.0, passed=False, reason=f"harness error: {tb}")
     rec["wall_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+    rec["model_wait_ms"] = round(ctx.wait_ms, 3)
     rec["retries"] = list(getattr(ctx, "retry_log", None) or [])
     return rec
 
