@@ -12,11 +12,11 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent
 
 
-def _pkg_dir(name: str) -> Path:
+def _pkg_dir(name: str, installed: str | None = None) -> Path:
     checkout = _ROOT.parent / name
     if (checkout / "__init__.py").exists():
         return checkout
-    spec = importlib.util.find_spec(f"benchloop.{name}")
+    spec = importlib.util.find_spec(f"benchloop.{installed or name}")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(f"benchloop is installed without its {name}/ folder; reinstall benchloop-cli")
     return Path(list(spec.submodule_search_locations)[0])
@@ -27,7 +27,7 @@ def tasks_dir() -> Path:
     import os
 
     own = os.environ.get("BENCHLOOP_TASKS_DIR")
-    return Path(own) if own else _pkg_dir("tasks")
+    return Path(own) if own else _pkg_dir("tasks", "task_data")
 
 
 def suites_dir() -> Path:

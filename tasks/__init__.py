@@ -1,1 +1,1 @@
-"""Shipped inside the wheel as benchloop.tasks (see pyproject package-dir)."""
+"""Shipped inside the wheel as benchloop.task_data (see pyproject package-dir)."""
