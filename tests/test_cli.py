@@ -1,0 +1,100 @@
+"""The benchloop command, end to end against the scripted endpoint (fast paths and errors)."""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchloop.tasks import load_suite
+
+TASKS = load_suite("reasonmath")["tasks"]
+BY_PROMPT = {t["prompt"]: t["reference"] for t in TASKS}
+
+
+def bl(*args, home, timeout=300):
+    env = dict(os.environ, BENCHLOOP_HOME=str(home))
+    for k in ("BENCHLOOP_MODEL", "BENCHLOOP_ENDPOINT", "BENCHLOOP_PROVIDER"):
+        env.pop(k, None)
+    return subprocess.run([sys.executable, "-m", "benchloop", *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_version_is_fast_and_both_names_exist(tmp_path):
+    t0 = time.perf_counter()
+    p = bl("--version", home=tmp_path)
+    assert p.returncode == 0 and p.stdout.startswith("benchloop ")
+    assert time.perf_counter() - t0 < 10  # smoke only; benchmarks/overhead.py measures it
+    from importlib.metadata import entry_points
+
+    names = {e.name for e in entry_points(group="console_scripts") if e.value.startswith("benchloop.cli")}
+    assert {"benchloop", "bench-loop"} <= names
+
+
+def test_run_prints_report_and_run_dir_last(tmp_path, scripted):
+    ep = scripted(lambda req: BY_PROMPT.get(req["messages"][-1]["content"], "?"))
+    p = bl("run", "--provider", "openai_compat", "--endpoint", ep.url + "/v1", "--model", "scripted-model", "--suites", "reasonmath", "--profile", "quick", home=tmp_path)
+    assert p.returncode == 0, p.stderr
+    run_dir = Path(p.stdout.strip().splitlines()[-1])
+    assert run_dir.is_dir() and run_dir.parent == tmp_path / "runs"
+    assert "Overall" in p.stdout and "reasonmath" in p.stdout and "100.0" in p.stdout
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["scores"]["quality"] == 100.0 and run["endpoint"] == ep.url + "/v1"
+    md = bl("show", run["run_id"], "--format", "md", home=tmp_path)
+    assert md.returncode == 0 and "| reasonmath | 100.0 |" in md.stdout
+    csv_out = bl("show", run["run_id"], "--format", "csv", home=tmp_path)
+    assert csv_out.stdout.count("\n") == len(run["tasks"]) + 1
+    listing = bl("runs", home=tmp_path)
+    assert run["run_id"] in listing.stdout
+
+
+def test_failing_scores_still_exit_zero(tmp_path, scripted):
+    ep = scripted(lambda req: "")
+    p = bl("run", "--provider", "openai_compat", "--endpoint", ep.url, "--model", "scripted-model", "--suites", "reasonmath", "--task", "rm-001", home=tmp_path)
+    assert p.returncode == 0
+    run = json.loads((Path(p.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+    assert run["scores"]["quality"] == 0.0 and run["status"] == "complete"
+
+
+def _one_error_line(p):
+    lines = [line for line in p.stderr.strip().splitlines() if line.strip()]
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert len(lines) == 1, p.stderr
+    return lines[0]
+
+
+def test_unreachable_endpoint_one_line(tmp_path):
+    t0 = time.perf_counter()
+    p = bl("run", "--provider", "openai_compat", "--endpoint", "http://127.0.0.1:9", "--model", "m", "--suites", "reasonmath", home=tmp_path)
+    line = _one_error_line(p)
+    assert "cannot reach http://127.0.0.1:9" in line and "start the server" in line
+    assert time.perf_counter() - t0 < 30
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_unknown_model_lists_what_the_endpoint_has(tmp_path, scripted):
+    ep = scripted(lambda req: "x", models=("llama3:8b", "qwen3:8b"))
+    p = bl("run", "--provider", "ollama", "--endpoint", ep.url, "--model", "mistral", "--suites", "reasonmath", home=tmp_path)
+    line = _one_error_line(p)
+    assert "'mistral' is not served" in line and "llama3:8b, qwen3:8b" in line
+
+
+def test_bad_flags_and_values(tmp_path):
+    assert bl("run", "--bogus", home=tmp_path).returncode == 2
+    line = _one_error_line(bl("run", "--model", "m", "--suites", "nosuch", home=tmp_path))
+    assert "unknown suite 'nosuch'" in line and "reasonmath" in line
+    line = _one_error_line(bl("run", "--model", "m", "--endpoint", "localhost:11434", home=tmp_path))
+    assert "must start with http" in line
+    line = _one_error_line(bl("run", home=tmp_path))
+    assert "--model is required" in line
+    line = _one_error_line(bl("show", "no-such-run", home=tmp_path))
+    assert "no run 'no-such-run'" in line
+    line = _one_error_line(bl("show", "../etc", home=tmp_path))
+    assert "not a run id" in line
+
+
+def test_suites_lists_counts_profiles_and_harnesses(tmp_path):
+    p = bl("suites", "--json", home=tmp_path)
+    data = json.loads(p.stdout)
+    rm = next(s for s in data["suites"] if s["suite"] == "reasonmath")
+    assert rm["tasks"] == len(TASKS) and 0 < rm["quick"] < rm["core"] <= rm["full"]
+    assert "raw" in data["harnesses"] and data["profiles"] == ["quick", "core", "full"]
