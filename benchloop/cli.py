@@ -60,6 +60,7 @@ def build_parser():
     r.add_argument("--resume", metavar="RUN", help="continue an interrupted run")
     r.add_argument("--retries", type=int, default=None, help="retries for transient provider errors (default 2)")
     r.add_argument("--deadline", type=float, help="whole-run deadline in seconds")
+    r.add_argument("--task-deadline", type=float, help="wall-clock seconds one task may take (default 10x --timeout)")
     r.add_argument("--json", action="store_true", help="print run.json instead of the report")
 
     ls = sub.add_parser("runs", help="list stored runs")
@@ -197,7 +198,7 @@ def cmd_runs(args) -> int:
     f = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
     for r in rows:
         t.add_row(r["run_id"], str(r.get("status")), safe_text(r.get("model"), 40), str(r.get("harness") or ""), f(r.get("overall")), f(r.get("quality")), f(r.get("speed")), f(r.get("reliability")), ",".join(r.get("suites") or []))
-    Console().print(t)
+    Console(width=None if sys.stdout.isatty() else 220).print(t)  # piped output keeps whole ids
     return 0
 
 
@@ -315,6 +316,9 @@ def pytest_args_for(args, run_id: str, suites: list[str]) -> list[str]:
         "trials": args.trials,
         "concurrency": args.concurrency,
         "model-bytes": args.model_bytes,
+        "retries": args.retries,
+        "deadline": args.deadline,
+        "task-deadline": getattr(args, "task_deadline", None),
         "run-id": run_id,
     }
     for k, v in opt.items():
@@ -398,9 +402,11 @@ def execute(pargs: list[str], run_id: str, settings, args) -> int:
     progress.close()
     run_dir = Path(runs_dir(settings)) / run_id
     rj = run_dir / "run.json"
+    if code == pytest.ExitCode.USAGE_ERROR or code == pytest.ExitCode.INTERNAL_ERROR:
+        # pytest already printed "ERROR: benchloop: …"; a run.json there belongs to another
+        # run (an id collision, a locked resume) and must not be reported as this one
+        return 2
     if not rj.exists():
-        if code == pytest.ExitCode.USAGE_ERROR or code == pytest.ExitCode.INTERNAL_ERROR:
-            return 2  # pytest already printed "ERROR: benchloop: …" — one line naming the fix
         if not (run_dir / "tasks.jsonl").exists():
             return _err(f"the run did not start (pytest exit {int(code)}); see the messages above")
     from benchloop.artifact import load_run
