@@ -1,0 +1,186 @@
+"""Synthetic run artifacts, shaped exactly like ``benchloop run`` writes them.
+
+Why: the dashboard's tests, its latency benchmark (1,000 runs) and its screenshots need
+many realistic runs without running a model thousands of times. Scores are computed by
+the real scorer (``benchloop.scoring.score_run``) from the task records, so every number
+the dashboard shows for a synthetic run is one the CLI would show for it too.
+"""
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from benchloop.artifact import write_json_atomic
+
+SUITE_PREFIX = {"reasonmath": "rm", "toolcall": "tc", "coding": "cd", "dataextract": "de", "instructfollow": "if", "agent": "ag", "speed": "sp"}
+
+
+def task_record(suite: str, n: int, *, passed: bool, output: str | None = None, error: str | None = None, latency_ms: float = 900.0, turns: list | None = None) -> dict:
+    tid = f"{SUITE_PREFIX.get(suite, suite[:2])}-{n:03d}"
+    score = 100.0 if passed and not error else 0.0
+    out = output if output is not None else (f"Worked it out.\nANSWER: {n * 3}" if passed else f"I think it is {n}.\nANSWER: {n}")
+    return {
+        "suite": suite,
+        "task_id": tid,
+        "score": score,
+        "passed": bool(passed and not error),
+        "error": error,
+        "error_kind": "connect" if error else None,
+        "reason": "" if passed else f"expected {n * 3}, got {n}",
+        "latency_ms": round(latency_ms, 3),
+        "ttft_ms": round(latency_ms * 0.1, 3),
+        "ttfr_ms": round(latency_ms * 0.09, 3),
+        "prompt_tokens": 60 + n,
+        "completion_tokens": 40 + n,
+        "reasoning_tokens": None,
+        "token_source": "server",
+        "finish_reason": "stop",
+        "output": out,
+        "reasoning": "",
+        "tool_calls": [],
+        "checks": [{"name": "answer", "passed": bool(passed), "expected": str(n * 3), "got": str(n * 3 if passed else n)}],
+        "prompt": [{"role": "system", "content": "Solve it; end with ANSWER: <value>."}, {"role": "user", "content": f"Task {tid}: what is {n} times 3?"}],
+        "max_tokens": 256,
+        "request": {"model": "m", "messages": [], "max_tokens": 256},
+        "response": {"events": [], "malformed_chunks": 0},
+        "server_timings": None,
+        "turns": turns or [],
+        "wall_ms": round(latency_ms + 2, 3),
+    }
+
+
+def synthetic_run(
+    run_id: str,
+    *,
+    model: str = "qwen3:8b",
+    harness: str = "raw",
+    provider: str = "ollama",
+    hardware: str = "NVIDIA GeForce RTX 4090",
+    profile: str = "quick",
+    suites: dict | None = None,
+    pass_rate: float = 0.7,
+    seed: int = 0,
+    manifest_hash: str = "a" * 64,
+    started_at: datetime | None = None,
+    status: str = "complete",
+    decode_tok_s: float | None = None,
+    tasks: list | None = None,
+) -> dict:
+    """A complete run.json dict. ``suites`` maps suite name -> number of tasks;
+    ``decode_tok_s`` adds a speed block (and a speed suite) so the speed plots have data."""
+    from benchloop.scoring import score_run
+
+    rng = random.Random(seed)
+    suites = suites or {"reasonmath": 10}
+    started = started_at or datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=seed)
+    recs = list(tasks or [])
+    if not tasks:
+        for suite, n in suites.items():
+            for i in range(1, n + 1):
+                recs.append(task_record(suite, i, passed=rng.random() < pass_rate, latency_ms=rng.uniform(300, 3000)))
+    run = {
+        "schema_version": 1,
+        "run_id": run_id,
+        "status": status,
+        "started_at": started.isoformat(timespec="milliseconds"),
+        "finished_at": (started + timedelta(minutes=3)).isoformat(timespec="milliseconds"),
+        "benchloop_version": "0.1.0",
+        "model": {"name": model, "quantization": "Q4_K_M", "parameters": "8B", "family": "qwen3"},
+        "provider": provider,
+        "endpoint": "http://127.0.0.1:11434",
+        "harness": harness,
+        "remote": False,
+        "profile": profile,
+        "sampling": {"temperature": 0.0, "seed": 42, "max_tokens": None},
+        "settings": {"model": model, "provider": provider, "harness": harness, "profile": profile},
+        "engine": None,
+        "machine": {"cpu": "AMD Ryzen 9 7950X", "cores": 32, "ram_gb": 64.0, "os": "Linux", "gpus": [{"name": hardware, "memory_gb": 24.0, "vendor": "nvidia"}], "hardware": hardware, "hardware_source": "detected", "role": "host", "machine_id": "0" * 24},
+        "manifest_hash": manifest_hash,
+        "manifest": {"scoring": "scoring-1", "suites": {s: {"task_file_sha256": "0" * 64} for s in suites}},
+        "missing_tasks": [],
+        "wall_s": 180.0,
+        "tasks": sorted(recs, key=lambda t: (t["suite"], t["task_id"])),
+    }
+    if decode_tok_s is not None:
+        run["tasks"].append(task_record("speed", 1, passed=True))
+        run["speed"] = {
+            "decode_tok_s": decode_tok_s,
+            "ttft_ms": round(4000.0 / decode_tok_s, 1),
+            "scenarios": {
+                "short-chat": {"decode_tok_s": decode_tok_s * 1.05, "prefill_tok_s": decode_tok_s * 20, "ttft_ms": 90.0},
+                "long-prompt": {"decode_tok_s": decode_tok_s * 0.85, "prefill_tok_s": decode_tok_s * 32, "ttft_ms": 850.0},
+                "long-output": {"decode_tok_s": decode_tok_s * 0.97, "prefill_tok_s": decode_tok_s * 18, "ttft_ms": 95.0},
+            },
+        }
+    run["scores"] = score_run(run)
+    return run
+
+
+def write_run(runs_dir: str | Path, run: dict, *, tasks_jsonl: bool = True) -> Path:
+    d = Path(runs_dir) / run["run_id"]
+    d.mkdir(parents=True, exist_ok=True)
+    if tasks_jsonl:
+        with open(d / "tasks.jsonl", "w", encoding="utf-8") as f:
+            for t in run.get("tasks") or []:
+                f.write(json.dumps(t, sort_keys=True) + "\n")
+    write_json_atomic(d / "run.json", run)
+    return d
+
+
+class ServedApp:
+    """An ASGI app served by real uvicorn on a free loopback port, in a thread.
+
+    Tests and the latency benchmark talk to it over real HTTP, so the middleware, the
+    Host/Origin checks and SSE streaming are exercised exactly as a browser meets them."""
+
+    def __init__(self, app, host: str = "127.0.0.1"):
+        self.app = app
+        self.host = host
+        self.server = None
+        self.thread = None
+        self.url = ""
+
+    def start(self, timeout: float = 20.0) -> "ServedApp":
+        import socket
+        import threading
+        import time
+
+        import uvicorn
+
+        # proto=IPPROTO_TCP matters: asyncio only turns Nagle off (TCP_NODELAY) on
+        # sockets that say they are TCP, and without it every small keep-alive response
+        # waits ~40 ms for a delayed ACK, as uvicorn's own binding does not.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(self.app, log_level="warning", lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="dashboard-test-server", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the dashboard server did not start")
+            time.sleep(0.02)
+        self._sock = sock
+        self.url = f"http://{self.host}:{port}"
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=15)
+            self.server = None
+        try:
+            self._sock.close()
+        except Exception:
+            pass
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,593 @@
+"""The dashboard's API over real HTTP (uvicorn on a loopback port, ``requests``).
+
+Covers the run index (refresh when runs appear, vanish or change; rebuild when the index
+file is deleted or corrupt; broken artifacts listed as broken), listing with filters, sort
+and pagination, compare, leaderboard comparability, and the safety rules: ``..`` run ids,
+Host/Origin/token checks on state-changing requests, hostile model output returned as
+data, and API keys that never come back or land on disk. Benchmarks are started as real
+``benchloop run`` subprocesses against the scripted endpoint.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from benchloop.dashboard.app import create_app, service_template
+from benchloop.dashboard.demo import ServedApp, synthetic_run, task_record, write_run
+from benchloop.dashboard.index import INDEX_NAME, RunIndex
+from benchloop.dashboard.views import compare_tables, leaderboard
+
+XSS_SCRIPT = "<script>window.__xss = 1; alert('xss')</script>"
+XSS_IMG = "<img src=x onerror=\"window.__xss = 2; alert('img')\">"
+SECRET = "sk-dashboard-test-SECRET-0123456789"
+
+
+@pytest.fixture
+def runs_dir(tmp_path, bl_home):
+    d = tmp_path / "runs"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def serve(runs_dir):
+    servers = []
+
+    def start(**kw):
+        kw.setdefault("probe_defaults", False)
+        kw.setdefault("refresh_interval", 0.0)
+        s = ServedApp(create_app(runs_dir, **kw)).start()
+        servers.append(s)
+        s.token = s.app.state.csrf_token
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+def post(srv, path, body=None, *, token=True, headers=None, method="POST", **kw):
+    h = {"X-BenchLoop-Token": srv.token} if token else {}
+    h.update(headers or {})
+    return requests.request(method, srv.url + path, json=body, headers=h, timeout=30, **kw)
+
+
+def get(srv, path, **kw):
+    return requests.get(srv.url + path, timeout=30, **kw)
+
+
+def seed(runs_dir, n=12):
+    """n runs over 3 models × 2 harnesses, alternating profile and hardware."""
+    models = ["qwen3:8b", "llama3.1:8b", "gemma3:4b"]
+    ids = []
+    for i in range(n):
+        rid = f"20260101-0000{i:02d}-seed-{i:02d}"
+        write_run(runs_dir, synthetic_run(rid, model=models[i % 3], harness=["raw", "hermes"][i % 2], hardware=["RTX 4090", "M3 Max"][(i // 2) % 2], profile=["quick", "core"][(i // 3) % 2], seed=i, pass_rate=0.2 + 0.06 * i))
+        ids.append(rid)
+    return ids
+
+
+# ------------------------------------------------------------------- run index
+def test_index_refreshes_when_runs_appear_change_vanish_and_rebuilds_when_deleted(runs_dir):
+    seed(runs_dir, 3)
+    idx = RunIndex(runs_dir, min_interval=0.0)
+    assert idx.query()["total"] == 3
+    assert (runs_dir / INDEX_NAME).exists()
+
+    write_run(runs_dir, synthetic_run("20260102-000000-new-run", model="new-model", seed=99))
+    res = idx.query(filters={"model": "new-model"})
+    assert res["total"] == 1 and res["items"][0]["run_id"] == "20260102-000000-new-run"
+
+    # a run rewritten in place (e.g. re-scored) is re-read
+    changed = synthetic_run("20260102-000000-new-run", model="renamed-model", seed=99)
+    time.sleep(0.01)
+    write_run(runs_dir, changed)
+    assert idx.get("20260102-000000-new-run")["model"] == "renamed-model"
+
+    import shutil
+
+    shutil.rmtree(runs_dir / "20260101-000000-seed-00")
+    assert idx.query()["total"] == 3
+    assert idx.get("20260101-000000-seed-00") is None
+
+    before = {r["run_id"]: r["overall"] for r in idx.rows()}
+    (runs_dir / INDEX_NAME).unlink()
+    after = {r["run_id"]: r["overall"] for r in idx.rows()}
+    assert after == before and (runs_dir / INDEX_NAME).exists()
+
+
+def test_index_fast_path_sees_new_gone_and_growing_runs_without_a_full_sweep(runs_dir):
+    seed(runs_dir, 2)
+    idx = RunIndex(runs_dir, min_interval=0.0, full_interval=3600.0)
+    assert idx.refresh()["full"] is True and idx.query()["total"] == 2
+    # a run being written (no run.json yet) is "hot": re-read as its task log grows
+    live = synthetic_run("20260109-000000-live", seed=7, suites={"reasonmath": 3})
+    d = runs_dir / live["run_id"]
+    d.mkdir()
+    (d / "meta.json").write_text(json.dumps({k: v for k, v in live.items() if k not in ("tasks", "scores", "status")}))
+    (d / "tasks.jsonl").write_text(json.dumps(live["tasks"][0]) + "\n")
+    r = idx.refresh()
+    assert r["full"] is False and r["changed"] == 1
+    assert idx.get(live["run_id"])["n_tasks"] == 1 and idx.get(live["run_id"])["status"] == "incomplete"
+    with open(d / "tasks.jsonl", "a") as f:
+        f.write(json.dumps(live["tasks"][1]) + "\n")
+    assert idx.get(live["run_id"])["n_tasks"] == 2
+    write_run(runs_dir, live)
+    assert idx.get(live["run_id"])["status"] == "complete"
+    import shutil
+
+    shutil.rmtree(runs_dir / "20260101-000001-seed-01")
+    assert idx.get("20260101-000001-seed-01") is None and idx.query()["total"] == 2
+    # a finished run edited in place waits for the next full sweep (the app runs one in the background)
+    write_run(runs_dir, synthetic_run("20260101-000000-seed-00", model="edited", seed=0))
+    assert idx.get("20260101-000000-seed-00")["model"] != "edited"
+    assert idx.refresh(force=True)["changed"] == 1 and idx.get("20260101-000000-seed-00")["model"] == "edited"
+
+
+def test_index_survives_a_corrupt_index_file_and_hidden_or_odd_entries(runs_dir):
+    seed(runs_dir, 2)
+    (runs_dir / INDEX_NAME).write_bytes(b"this is not a sqlite database at all" * 100)
+    (runs_dir / ".jobs").mkdir()
+    (runs_dir / "not a run id").mkdir()
+    (runs_dir / "stray-file.txt").write_text("x")
+    idx = RunIndex(runs_dir, min_interval=0.0)
+    assert sorted(r["run_id"] for r in idx.rows()) == ["20260101-000000-seed-00", "20260101-000001-seed-01"]
+
+
+def test_broken_artifacts_are_listed_as_broken_and_never_crash_a_page(runs_dir, serve):
+    seed(runs_dir, 2)
+    torn = runs_dir / "20260103-000000-torn"
+    torn.mkdir()
+    (torn / "run.json").write_text('{"run_id": "20260103-000000-torn", "tasks": [{"suite": "reason')
+    notobj = runs_dir / "20260103-000001-list"
+    notobj.mkdir()
+    (notobj / "run.json").write_text("[1, 2, 3]")
+    empty = runs_dir / "20260103-000002-empty"
+    empty.mkdir()
+    weird = synthetic_run("20260103-000003-weird", seed=5)
+    weird.update(model=12345, scores="not a dict", machine=["x"], tasks=[None, "x", {"suite": 1}])
+    write_run(runs_dir, weird, tasks_jsonl=False)
+
+    srv = serve()
+    rows = {r["run_id"]: r for r in get(srv, "/api/runs?limit=500").json()["items"]}
+    assert rows["20260103-000000-torn"]["status"] == "broken"
+    assert "not valid JSON" in rows["20260103-000000-torn"]["error"]
+    assert rows["20260103-000001-list"]["status"] == "broken"
+    assert rows["20260103-000002-empty"]["status"] == "broken"
+    assert rows["20260103-000003-weird"]["status"] == "complete" and rows["20260103-000003-weird"]["overall"] is None
+    assert rows["20260101-000000-seed-00"]["status"] == "complete"
+
+    for path in ("/", "/api/leaderboard", "/api/runs/facets", "/api/runs/20260103-000000-torn", "/api/runs/20260103-000003-weird"):
+        r = get(srv, path)
+        assert r.status_code == 200, (path, r.text[:200])
+    assert get(srv, "/api/runs/20260103-000000-torn").json()["status"] == "broken"
+    r = get(srv, "/api/compare?runs=20260101-000000-seed-00&runs=20260103-000000-torn")
+    assert r.status_code == 422 and "broken" in r.json()["detail"]
+
+
+def test_a_killed_run_without_run_json_is_listed_incomplete_from_its_task_log(runs_dir, serve):
+    run = synthetic_run("20260104-000000-killed", seed=3, suites={"reasonmath": 4})
+    d = runs_dir / run["run_id"]
+    d.mkdir()
+    meta = {k: v for k, v in run.items() if k not in ("tasks", "scores", "status")}
+    (d / "meta.json").write_text(json.dumps(meta))
+    lines = [json.dumps(t) for t in run["tasks"][:3]]
+    (d / "tasks.jsonl").write_text("\n".join(lines) + '\n{"suite": "reasonm')  # torn last line
+    srv = serve()
+    row = get(srv, "/api/runs").json()["items"][0]
+    assert row["status"] == "incomplete" and row["n_tasks"] == 3
+    assert len(get(srv, f"/api/runs/{run['run_id']}").json()["tasks"]) == 3
+
+
+# ----------------------------------------------------------- filter, sort, page
+def test_runs_filter_sort_and_paginate(runs_dir, serve):
+    ids = seed(runs_dir, 12)
+    srv = serve()
+    all_rows = get(srv, "/api/runs?limit=500").json()
+    assert all_rows["total"] == 12 and {r["run_id"] for r in all_rows["items"]} == set(ids)
+
+    only = get(srv, "/api/runs", params={"model": "gemma3:4b", "harness": "raw"}).json()
+    expect = [r for r in all_rows["items"] if r["model"] == "gemma3:4b" and r["harness"] == "raw"]
+    assert only["total"] == len(expect) > 0
+    assert all(r["model"] == "gemma3:4b" and r["harness"] == "raw" for r in only["items"])
+    for key, value in (("hardware", "M3 Max"), ("profile", "core"), ("provider", "ollama")):
+        got = get(srv, "/api/runs", params={key: value, "limit": 500}).json()
+        assert got["total"] == sum(1 for r in all_rows["items"] if r[key] == value)
+    two = get(srv, "/api/runs", params=[("model", "gemma3:4b"), ("model", "qwen3:8b")]).json()
+    assert two["total"] == 8
+
+    asc = [r["overall"] for r in get(srv, "/api/runs?sort=overall&order=asc&limit=500").json()["items"]]
+    desc = [r["overall"] for r in get(srv, "/api/runs?sort=overall&order=desc&limit=500").json()["items"]]
+    assert asc == sorted(asc) and desc == sorted(desc, reverse=True) and asc[0] < asc[-1]
+
+    pages, offset = [], 0
+    while True:
+        page = get(srv, f"/api/runs?limit=5&offset={offset}&sort=run_id&order=asc").json()
+        if not page["items"]:
+            break
+        pages.append([r["run_id"] for r in page["items"]])
+        offset += 5
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert sum(pages, []) == sorted(ids)
+
+    assert get(srv, "/api/runs?sort=output;DROP TABLE runs").status_code == 400
+    assert get(srv, "/api/runs?order=sideways").status_code == 422
+    assert get(srv, "/api/runs?limit=0").status_code == 422
+    facets = get(srv, "/api/runs/facets").json()
+    assert facets["model"] == ["gemma3:4b", "llama3.1:8b", "qwen3:8b"]
+
+
+# -------------------------------------------------------------- compare + board
+def test_compare_per_suite_and_per_task_with_significance(runs_dir, serve):
+    weak = synthetic_run("20260105-000000-weak", model="weak", seed=1, pass_rate=0.1, suites={"reasonmath": 30, "toolcall": 20})
+    strong = synthetic_run("20260105-000001-strong", model="strong", seed=2, pass_rate=0.95, suites={"reasonmath": 30, "toolcall": 20})
+    twin = synthetic_run("20260105-000002-twin", model="weak", seed=1, pass_rate=0.1, suites={"reasonmath": 30, "toolcall": 20})
+    for r in (weak, strong, twin):
+        write_run(runs_dir, r)
+    srv = serve()
+    cmp = get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", strong["run_id"]), ("runs", twin["run_id"])]).json()
+    assert [r["run_id"] for r in cmp["runs"]] == [weak["run_id"], strong["run_id"], twin["run_id"]]
+    assert cmp["comparable"] is True
+    rm = next(s for s in cmp["suites"] if s["suite"] == "reasonmath")
+    assert rm["cells"][0]["score"] == weak["scores"]["suites"]["reasonmath"]["score"]
+    vs_strong, vs_twin = rm["vs_baseline"]
+    assert vs_strong["delta"] > 50 and vs_strong["significant"] is True
+    assert vs_twin["delta"] == 0 and vs_twin["significant"] is False
+    assert len(cmp["tasks"]) == 50
+    differing = [t for t in cmp["tasks"] if t["differs"]]
+    assert differing and all(t["cells"][0]["score"] == t["cells"][2]["score"] for t in cmp["tasks"])
+    assert cmp["task_changes"]["better"][0] > 20 and cmp["task_changes"]["worse"][1] == 0
+
+    assert get(srv, "/api/compare", params={"runs": weak["run_id"]}).status_code == 400
+    assert get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", "../../etc")]).status_code == 400
+    assert get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", "20990101-nope")]).status_code == 404
+
+
+def test_compare_fallback_calls_significance_from_interval_overlap():
+    a = synthetic_run("a", seed=1, pass_rate=0.1, suites={"reasonmath": 30})
+    b = synthetic_run("b", seed=2, pass_rate=0.95, suites={"reasonmath": 30})
+    c = synthetic_run("c", seed=3, pass_rate=0.15, suites={"reasonmath": 30}, manifest_hash="b" * 64)
+    out = compare_tables([a, b, c])
+    d_b, d_c = out["suites"][0]["vs_baseline"]
+    assert d_b["significant"] is True and d_b["method"] == "ci95-overlap"
+    assert d_c["significant"] is False
+    assert out["comparable"] is False  # c has another manifest
+
+
+def test_leaderboard_keeps_the_best_run_per_cell_and_only_comparable_runs_together(runs_dir, serve):
+    m1, m2 = "1" * 64, "2" * 64
+    runs = [
+        synthetic_run("20260106-000000-x-low", model="x", seed=1, pass_rate=0.2, manifest_hash=m1),
+        synthetic_run("20260106-000001-x-high", model="x", seed=2, pass_rate=0.9, manifest_hash=m1),
+        synthetic_run("20260106-000002-y", model="y", seed=3, pass_rate=0.5, manifest_hash=m1),
+        synthetic_run("20260106-000003-y-hermes", model="y", harness="hermes", seed=4, pass_rate=0.5, manifest_hash=m1),
+        synthetic_run("20260106-000004-x-other-tasks", model="x", seed=5, pass_rate=1.0, manifest_hash=m2),
+        synthetic_run("20260106-000005-z-incomplete", model="z", seed=6, pass_rate=1.0, manifest_hash=m1, status="incomplete"),
+    ]
+    for r in runs:
+        write_run(runs_dir, r)
+    srv = serve()
+    lb = get(srv, "/api/leaderboard").json()
+    groups = {g["manifest_hash"]: g for g in lb["groups"]}
+    assert set(groups) == {m1, m2}
+    g1 = groups[m1]
+    cells = {(r["model"], r["harness"]): r for r in g1["rows"]}
+    assert set(cells) == {("x", "raw"), ("y", "raw"), ("y", "hermes")}  # z is incomplete: not ranked
+    assert cells[("x", "raw")]["run_id"] == "20260106-000001-x-high" and cells[("x", "raw")]["n_runs"] == 2
+    assert [r["rank"] for r in g1["rows"]] == [1, 2, 3]
+    overall = [r["overall"] for r in g1["rows"]]
+    assert overall == sorted(overall, reverse=True)
+    assert [r["run_id"] for r in groups[m2]["rows"]] == ["20260106-000004-x-other-tasks"]
+    assert lb["groups"][0]["manifest_hash"] == m1  # the bigger comparable set first
+    # the page carries the same leaderboard, so it paints before any other request
+    html = get(srv, "/").text
+    assert "20260106-000001-x-high" in html and "20260106-000000-x-low" not in html
+
+
+def test_leaderboard_function_ignores_runs_without_a_manifest():
+    rows = [{"run_id": "a", "status": "complete", "manifest_hash": None, "overall": 50}]
+    assert leaderboard(rows) == {"groups": [], "unranked": 1}
+
+
+# ------------------------------------------------------------------------ safety
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/runs/..%2F..%2Fetc%2Fpasswd",
+        "/api/runs/%2E%2E",
+        "/api/runs/..%2F",
+        "/api/runs/x/tasks/..%2F..%2Fsecret/rm-001",
+        "/api/runs/..%5C..%5Cwindows",
+        "/api/jobs/..%2Fx/events",
+        "/static/..%2F..%2Fapp.py",
+    ],
+)
+def test_dot_dot_run_ids_are_rejected(runs_dir, serve, path):
+    srv = serve()
+    r = get(srv, path)
+    assert r.status_code == 400, (path, r.status_code, r.text[:200])
+
+
+def test_delete_cannot_escape_the_runs_dir(runs_dir, serve, tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "run.json").write_text("{}")
+    seed(runs_dir, 1)
+    srv = serve()
+    assert post(srv, "/api/runs/..%2Fvictim", method="DELETE").status_code == 400
+    assert (victim / "run.json").exists()
+    (runs_dir / "20260107-link").symlink_to(victim)
+    assert post(srv, "/api/runs/20260107-link", method="DELETE").status_code == 404
+    assert (victim / "run.json").exists()
+    assert post(srv, "/api/runs/20260101-000000-seed-00", method="DELETE").json() == {"deleted": "20260101-000000-seed-00"}
+    assert not (runs_dir / "20260101-000000-seed-00").exists()
+    assert get(srv, "/api/runs").json()["total"] == 0
+    assert post(srv, "/api/runs/20260101-000000-seed-00", method="DELETE").status_code == 404
+
+
+def test_state_changing_requests_need_the_page_token_and_our_origin(runs_dir, serve):
+    srv = serve()
+    page = get(srv, "/").text
+    assert f'<meta name="benchloop-token" content="{srv.token}">' in page
+    body = {"url": "http://127.0.0.1:9", "provider": "openai_compat"}
+    assert post(srv, "/api/endpoints", body, token=False).status_code == 403
+    assert post(srv, "/api/endpoints", body, headers={"X-BenchLoop-Token": "wrong"}).status_code == 403
+    r = post(srv, "/api/endpoints", body, headers={"Origin": "http://evil.example"})
+    assert r.status_code == 403 and "cross-origin" in r.json()["detail"]
+    assert post(srv, "/api/endpoints", body, headers={"Origin": "null"}).status_code == 403
+    assert post(srv, "/api/endpoints", body, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert post(srv, "/api/jobs", {"model": "m"}, headers={"Origin": "http://evil.example"}).status_code == 403
+    assert post(srv, "/api/runs/x", method="DELETE", token=False).status_code == 403
+    # DNS rebinding: a foreign Host name is refused even for reads
+    assert get(srv, "/api/runs", headers={"Host": "evil.example"}).status_code == 421
+    # the same request from our own origin with the token goes through
+    ok = post(srv, "/api/endpoints", body, headers={"Origin": srv.url})
+    assert ok.status_code == 200 and ok.json()["endpoints"][0]["url"] == "http://127.0.0.1:9"
+    # no CORS: nothing invites another origin to read answers
+    r = get(srv, "/api/runs", headers={"Origin": "http://evil.example"})
+    assert not any(k.lower().startswith("access-control-") for k in r.headers)
+    assert "script-src 'self'" in r.headers["content-security-policy"] and r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_bound_beyond_loopback_the_dashboard_is_read_only(runs_dir):
+    app = create_app(runs_dir, bind_host="0.0.0.0", probe_defaults=False)
+    srv = ServedApp(app).start()
+    try:
+        tok = app.state.csrf_token
+        r = requests.post(srv.url + "/api/jobs", json={"model": "m"}, headers={"X-BenchLoop-Token": tok}, timeout=10)
+        assert r.status_code == 403 and "disabled" in r.json()["detail"]
+        assert requests.get(srv.url + "/api/runs", headers={"Host": "dashboard.example"}, timeout=10).status_code == 200
+    finally:
+        srv.stop()
+
+
+def test_hostile_model_output_is_returned_as_data(runs_dir, serve):
+    rec = task_record("reasonmath", 1, passed=False, output=f"{XSS_SCRIPT}\n{XSS_IMG}")
+    rec["reasoning"] = XSS_IMG
+    rec["turns"] = [{"role": "assistant", "content": XSS_SCRIPT, "tool_calls": [{"name": XSS_IMG, "arguments": {"q": XSS_SCRIPT}}]}]
+    run = synthetic_run("20260108-000000-xss", model=f"</script>{XSS_IMG}", tasks=[rec])
+    write_run(runs_dir, run)
+    srv = serve()
+    r = get(srv, "/api/runs/20260108-000000-xss/tasks/reasonmath/rm-001")
+    assert r.headers["content-type"].startswith("application/json")
+    t = r.json()["task"]
+    assert t["output"] == f"{XSS_SCRIPT}\n{XSS_IMG}" and t["turns"][0]["content"] == XSS_SCRIPT
+    assert get(srv, "/api/runs/20260108-000000-xss").json()["tasks"][0]["output_preview"].startswith("<script>")
+    html = get(srv, "/").text
+    boot = html.split('<script type="application/json" id="boot">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in boot and ">" not in boot  # the embedded data cannot close its script block
+    assert json.loads(boot)["leaderboard"]["groups"][0]["rows"][0]["model"] == f"</script>{XSS_IMG}"
+    assert "onerror" not in html.split("</script>", 2)[-1]
+
+
+# ------------------------------------------------------------------ jobs + chat
+def _wait(pred, timeout=90.0, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+def _sse(resp):
+    ev, out = "message", []
+    for line in resp.iter_lines(decode_unicode=True):
+        if line.startswith("event:"):
+            ev = line[6:].strip()
+        elif line.startswith("data:"):
+            out.append((ev, json.loads(line[5:])))
+            if ev == "end":
+                break
+    return out
+
+
+def test_benchmark_job_streams_progress_and_the_api_key_never_comes_back_or_lands_on_disk(runs_dir, serve, scripted, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    ep = scripted(lambda req: "The total is 43.20.\nANSWER: $43.20", models=("scripted-model",))
+    srv = serve()
+    body = {"model": "scripted-model", "provider": "openai_compat", "endpoint": ep.url, "suites": ["reasonmath"], "tasks": ["rm-001", "rm-002"], "api_key": SECRET, "max_tokens": 32}
+    job = post(srv, "/api/jobs", body)
+    assert job.status_code == 200, job.text
+    job = job.json()
+    assert SECRET not in json.dumps(job) and job["total"] == 2
+    with requests.get(f"{srv.url}/api/jobs/{job['run_id']}/events", stream=True, timeout=120) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _sse(r)
+    names = [e for e, _ in events]
+    assert names[0] == "start" and names.count("task") == 2 and names[-1] == "end"
+    end = events[-1][1]
+    assert end["state"] == "complete", end
+    tasks = {d["task_id"]: d for e, d in events if e == "task"}
+    assert tasks["rm-001"]["passed"] is True and tasks["rm-002"]["passed"] is False
+    # the key reached the endpoint, through the subprocess's environment only
+    chats = [q for q in ep.received if q.get("path", "").endswith("/chat/completions")]
+    assert chats and all(q["headers"].get("authorization") == f"Bearer {SECRET}" for q in chats)
+    assert SECRET not in json.dumps(get(srv, f"/api/jobs/{job['run_id']}").json())
+    assert SECRET not in json.dumps(get(srv, f"/api/runs/{job['run_id']}/artifact").json())
+    for p in Path(runs_dir).rglob("*"):
+        if p.is_file():
+            assert SECRET.encode() not in p.read_bytes(), f"the key landed in {p}"
+    row = get(srv, "/api/runs").json()["items"][0]
+    assert row["run_id"] == job["run_id"] and row["status"] == "complete" and row["n_tasks"] == 2
+
+
+def test_cancelling_a_benchmark_leaves_an_incomplete_artifact(runs_dir, serve, scripted):
+    from benchloop.testing.scripted import Reply
+
+    ep = scripted(lambda req: Reply(content="thinking " * 40 + "\nANSWER: 1", token_delay_s=0.05), models=("slow-model",))
+    srv = serve()
+    job = post(srv, "/api/jobs", {"model": "slow-model", "provider": "openai_compat", "endpoint": ep.url, "suites": ["reasonmath"], "profile": "quick", "max_tokens": 64}).json()
+    rid = job["run_id"]
+    _wait(lambda: (runs_dir / rid / "tasks.jsonl").exists() and (runs_dir / rid / "tasks.jsonl").stat().st_size > 0)
+    assert get(srv, "/api/runs").json()["items"][0]["status"] == "running"
+    assert get(srv, f"/api/runs/{rid}").json()["status"] == "running"
+    assert post(srv, f"/api/runs/{rid}", method="DELETE").status_code == 409
+    c = post(srv, f"/api/jobs/{rid}/cancel")
+    assert c.status_code == 200
+    final = _wait(lambda: (lambda j: j if j["state"] != "running" else None)(get(srv, f"/api/jobs/{rid}").json()), timeout=60)
+    assert final["state"] == "cancelled"
+    assert (runs_dir / rid / "run.json").exists()  # Ctrl-C first: pytest wrote the partial artifact itself
+    run = get(srv, f"/api/runs/{rid}").json()
+    assert run["status"] == "incomplete"
+    assert 1 <= len(run["tasks"]) < job["total"]
+
+
+def test_a_benchmark_that_cannot_start_says_why(runs_dir, serve, scripted):
+    ep = scripted(models=("only-this-model",))
+    srv = serve()
+    job = post(srv, "/api/jobs", {"model": "missing-model", "provider": "openai_compat", "endpoint": ep.url, "suites": ["reasonmath"], "tasks": ["rm-001"]}).json()
+    final = _wait(lambda: (lambda j: j if j["state"] != "running" else None)(get(srv, f"/api/jobs/{job['run_id']}").json()), timeout=60)
+    assert final["state"] == "failed"
+    assert "missing-model" in final["message"] and "only-this-model" in final["message"]
+
+
+def test_job_requests_are_validated(runs_dir, serve):
+    srv = serve()
+    for body, needle in (
+        ({"model": ""}, "model"),
+        ({"model": "m", "provider": "bogus"}, "provider"),
+        ({"model": "m", "provider": "ollama", "endpoint": "file:///etc/passwd"}, "endpoint"),
+        ({"model": "m", "provider": "llamacpp", "suites": ["../x"]}, "suites"),
+        ({"model": "m", "provider": "llamacpp", "suites": ["nosuchsuite"]}, "unknown suite"),
+        ({"model": "m", "provider": "llamacpp", "tasks": ["--rm -rf"]}, "tasks"),
+        ({"model": "m", "provider": "llamacpp", "max_tokens": -1}, "max_tokens"),
+    ):
+        r = post(srv, "/api/jobs", body)
+        assert r.status_code == 400 and needle in r.json()["detail"], (body, r.text)
+    r = post(srv, "/api/jobs", {"model": "m", "api_key": {"nested": SECRET}, "provider": "nope"})
+    assert SECRET not in r.text
+    assert get(srv, "/api/jobs/20990101-nope").status_code == 404
+
+
+def test_chat_streams_through_the_provider_and_keeps_the_key_to_itself(runs_dir, serve, scripted):
+    from benchloop.testing.scripted import Reply
+
+    ep = scripted(lambda req: Reply(content="one two three four five <b>six</b>", token_delay_s=0.01), models=("chat-model",))
+    srv = serve()
+    body = {"provider": "openai_compat", "endpoint": ep.url, "model": "chat-model", "messages": [{"role": "user", "content": "count"}], "max_tokens": 50, "api_key": SECRET}
+    with post(srv, "/api/chat", body, stream=True) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        raw = b"".join(r.iter_content(None)).decode()
+    assert SECRET not in raw
+    events = []
+    for block in raw.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines:
+            events.append((lines["event"], json.loads(lines["data"])))
+    deltas = [d["content"] for e, d in events if e == "delta"]
+    done = [d for e, d in events if e == "done"][0]
+    assert len(deltas) >= 3 and "".join(deltas) == done["content"] == "one two three four five <b>six</b>"
+    assert done["completion_tokens"] == 6 and done["ttft_ms"] > 0
+    assert ep.received[-1]["headers"].get("authorization") == f"Bearer {SECRET}"
+    bad = post(srv, "/api/chat", dict(body, endpoint="http://127.0.0.1:9"), stream=True)
+    assert [e for e, _ in _sse_blocks(bad.text)] == ["error"]
+
+
+def _sse_blocks(text):
+    out = []
+    for block in text.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines:
+            out.append((lines["event"], json.loads(lines["data"])))
+    return out
+
+
+def test_models_found_on_configured_endpoints(runs_dir, serve, scripted, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    ep = scripted(models=("alpha", "beta"))
+    srv = serve(extra_endpoints=[ep.url, "http://127.0.0.1:9"])
+    t0 = time.monotonic()
+    m = get(srv, "/api/models").json()
+    assert time.monotonic() - t0 < 5
+    by_url = {e["url"]: e for e in m["endpoints"]}
+    assert by_url[ep.url]["reachable"] is True and by_url[ep.url]["models"] == ["alpha", "beta"]
+    assert by_url["http://127.0.0.1:9"]["reachable"] is False
+    assert any(e["model"] == "smollm2-135m" for e in m["embedded"])
+    assert ep.received and all("authorization" not in q["headers"] for q in ep.received)  # probes carry no key
+
+
+# -------------------------------------------------------------- misc contracts
+def test_openapi_schema_lists_the_api(runs_dir, serve):
+    srv = serve()
+    paths = get(srv, "/openapi.json").json()["paths"]
+    for p in ("/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/tasks/{suite}/{task_id}", "/api/compare", "/api/leaderboard", "/api/models", "/api/jobs", "/api/jobs/{run_id}/events", "/api/jobs/{run_id}/cancel", "/api/chat"):
+        assert p in paths, p
+    assert "delete" in paths["/api/runs/{run_id}"]
+
+
+def test_static_assets_ship_in_the_package():
+    from benchloop.dashboard.app import STATIC
+
+    for name in ("index.html", "app.js", "app.css", "vendor/chart.umd.min.js", "vendor/chart.js.LICENSE.md"):
+        assert (STATIC / name).is_file(), name
+    js = (STATIC / "app.js").read_text()
+    assert "innerHTML" not in js.replace("innerHTML is never used", "")
+    assert "insertAdjacentHTML" not in js and "document.write" not in js
+
+
+@pytest.mark.parametrize("kind", ["systemd", "launchd", "windows-task"])
+def test_service_templates(kind, capsys, tmp_path):
+    from benchloop.cli import main
+
+    assert main(["dashboard", "--service-template", kind, "--runs-dir", str(tmp_path / "my runs"), "--port", "9911", "--token", "T0KEN"]) == 0
+    out = capsys.readouterr().out
+    assert "dashboard" in out and "9911" in out and "T0KEN" not in out
+    if kind == "launchd":
+        import plistlib
+
+        plist = plistlib.loads(out.encode())
+        assert plist["KeepAlive"] is True and plist["ProgramArguments"][-4:] == ["--port", "9911", "--runs-dir", str(tmp_path / "my runs")]
+    elif kind == "windows-task":
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(out.split("\n", 1)[1])
+        ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
+        assert "--port 9911" in root.find(".//t:Arguments", ns).text
+        assert root.find(".//t:RestartOnFailure", ns) is not None
+    else:
+        assert "Restart=on-failure" in out and "ExecStart=" in out and "'" + str(tmp_path / "my runs") + "'" in out
+    with pytest.raises(ValueError):
+        service_template("cron", ["x"])
+
+
+def test_accept_submissions_mounts_the_leaderboard_router_behind_its_own_token(runs_dir, serve, tmp_path):
+    pytest.importorskip("benchloop.leaderboard", reason="the self-hosted leaderboard module is not in this build")
+    srv = serve(accept_submissions=True, token="submit-T0KEN", store_dir=tmp_path / "store")
+    assert get(srv, "/api/health").json()["submissions"] == "on"
+    assert get(srv, "/api/submissions").json() == {"submissions": []}
+    url = srv.url + "/api/submissions"
+    # no page token needed (a CLI publishes), but the submission token is
+    assert requests.post(url, data=b"{}", headers={"Authorization": "Bearer wrong"}, timeout=10).status_code == 401
+    r = requests.post(url, data=b"not json", headers={"Authorization": "Bearer submit-T0KEN"}, timeout=10)
+    assert r.status_code == 400 and r.json()["accepted"] is False
+    # a browser on another origin still cannot post there
+    assert requests.post(url, data=b"{}", headers={"Authorization": "Bearer submit-T0KEN", "Origin": "http://evil.example"}, timeout=10).status_code == 403
+    # the exemption is only for the submission routes
+    assert post(srv, "/api/endpoints", {"url": "http://127.0.0.1:9"}, token=False).status_code == 403
+    assert '"submissions": "on"' in get(srv, "/").text
