@@ -60,3 +60,62 @@ def _t95(df: int) -> float:
         if df < k:
             return table[k]
     return Z95
+
+
+# ---------------------------------------------------------------- paired comparisons
+# Two runs of the same tasks are paired data: the same task is easy or hard for both
+# models, so the tests below look at per-task differences, not at two independent means.
+EXACT_MCNEMAR_MAX = 50  # up to this many discordant pairs the exact binomial test is used
+
+
+def binom_two_sided(k: int, n: int) -> float:
+    """Exact two-sided p-value of k successes in n fair coin flips (p = 0.5)."""
+    if n <= 0:
+        return 1.0
+    k = min(k, n - k)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def mcnemar(b: int, c: int) -> dict:
+    """McNemar's test on the discordant pairs: ``b`` tasks only A passed, ``c`` only B.
+    Exact binomial for small counts (where the chi-square approximation is poor),
+    chi-square with continuity correction above :data:`EXACT_MCNEMAR_MAX`."""
+    n = b + c
+    if n <= EXACT_MCNEMAR_MAX:
+        return {"test": "mcnemar-exact", "b": b, "c": c, "p": round(binom_two_sided(b, n), 6)}
+    stat = (abs(b - c) - 1) ** 2 / n
+    return {"test": "mcnemar-chi2", "b": b, "c": c, "statistic": round(stat, 4), "p": round(math.erfc(math.sqrt(stat / 2)), 6)}
+
+
+def paired_bootstrap(groups: list[list[tuple[float, float]]], *, iters: int = 4000, seed: int = 1729) -> dict:
+    """Paired bootstrap of the difference B - A in the mean of group means (a suite is a
+    group; one group = a plain paired mean). Resampling is within each group, so a
+    suite keeps its weight. The p-value is two-sided, from the null distribution made
+    by centring each group's differences on zero. Deterministic (fixed seed)."""
+    groups = [g for g in groups if g]
+    if not groups:
+        return {"test": "paired-bootstrap", "diff": None, "ci95": None, "p": None, "n": 0}
+    diffs = [[float(b) - float(a) for a, b in g] for g in groups]
+    means = [sum(d) / len(d) for d in diffs]
+    observed = sum(means) / len(means)
+    n = sum(len(d) for d in diffs)
+    if all(x == d[0] for d in diffs for x in d) and all(m == means[0] for m in means) and observed == 0:
+        return {"test": "paired-bootstrap", "diff": 0.0, "ci95": [0.0, 0.0], "p": 1.0, "n": n}
+    rng = random.Random(seed)
+    centred = [[x - m for x in d] for d, m in zip(diffs, means)]
+    boot, null = [], []
+    for _ in range(iters):
+        bm, nm = 0.0, 0.0
+        for d, cd in zip(diffs, centred):
+            k = len(d)
+            idx = [rng.randrange(k) for _ in range(k)]
+            bm += sum(d[i] for i in idx) / k
+            nm += sum(cd[i] for i in idx) / k
+        boot.append(bm / len(diffs))
+        null.append(nm / len(diffs))
+    boot.sort()
+    extreme = sum(1 for v in null if abs(v) >= abs(observed) - 1e-12)
+    p = (extreme + 1) / (iters + 1)
+    lo, hi = boot[int(0.025 * iters)], boot[min(iters - 1, int(0.975 * iters))]
+    return {"test": "paired-bootstrap", "diff": round(observed, 4), "ci95": [round(lo, 4), round(hi, 4)], "p": round(min(1.0, p), 6), "n": n}

@@ -28,12 +28,13 @@ def pytest_addoption(parser):
             parser.addini(dest(name), help_text, default=None)
     group.addoption("--benchloop-remote", action="store_const", const=True, dest="benchloop_remote", default=None, help="treat the endpoint as remote (auto for non-loopback)")
     group.addoption("--benchloop-local", action="store_const", const=False, dest="benchloop_remote", help="treat the endpoint as local")
+    group.addoption("--benchloop-resume", dest="benchloop_resume", default=None, metavar="RUN", help="continue an interrupted run (its directory or id) with its own settings; only unfinished tasks run")
     parser.addini("benchloop_remote", "treat the endpoint as remote (true/false)", default=None)
     parser.addini("benchloop_junit_properties", "add score/latency_ms/tokens properties to JUnit testcases", type="bool", default=False)
 
 
 def _model_requested(config) -> bool:
-    return bool(config.getoption("benchloop_model") or os.environ.get("BENCHLOOP_MODEL") or config.getini("benchloop_model"))
+    return bool(config.getoption("benchloop_model") or os.environ.get("BENCHLOOP_MODEL") or config.getini("benchloop_model") or config.getoption("benchloop_resume", None))
 
 
 def pytest_configure(config):

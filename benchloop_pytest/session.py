@@ -54,8 +54,13 @@ class BenchSession:
         self.config = config
         self.is_worker = hasattr(config, "workerinput")
         cli, ini = _cli_options(config)
+        self.resume = None  # benchloop.resume.Resume when continuing a run (--benchloop-resume)
         try:
-            self.settings = resolve(cli, ini=ini)
+            if config.getoption("benchloop_resume", None):
+                self.resume = self._open_resume(config, cli)
+                self.settings = self.resume.settings
+            else:
+                self.settings = resolve(cli, ini=ini)
         except OptionError as exc:
             raise pytest.UsageError(f"benchloop: {exc}") from None
         self.remote = is_remote(self.settings)
@@ -69,11 +74,22 @@ class BenchSession:
         self.listeners = []  # callables(record) — the CLI's progress bar
         self.t0 = time.perf_counter()
         self.model_wait_s = 0.0
+        self.prior_records: list[dict] = []  # resume: finished records from the interrupted run
+        self.done: set = set()  # resume: (suite, task_id) already finished, deselected at collection
+        self.plan_keys: set = set()  # resume: every (suite, task_id) the run set out to run
+        self.lock = None
         if self.is_worker:
             info = config.workerinput.get("benchloop") or {}
             self.endpoint = info.get("endpoint") or self.settings.endpoint
             self.run_id = info.get("run_id")
+            self.run_deadline_at = info.get("run_deadline_at")
+            self.done = {tuple(k) for k in info.get("done") or []}
         else:
+            self.run_deadline_at = time.time() + self.settings.deadline if self.settings.deadline else None
+            if self.resume is not None:
+                self.prior_records = list(self.resume.prior)
+                self.done = set(self.resume.done)
+                self.plan_keys = set(self.resume.planned)
             self._start_controller()
 
     # ---- controller ------------------------------------------------------------
@@ -103,6 +119,8 @@ class BenchSession:
                 model_facts.update(self.make_provider().describe_model(s.model))
             except Exception:  # describing is best-effort
                 pass
+        if self.resume is not None:
+            return self._reopen_run()
         self.run_id = s.run_id or new_run_id(s.model)
         from benchloop.artifact import valid_run_id
 
@@ -115,6 +133,9 @@ class BenchSession:
             self.writer = RunWriter(self.run_dir)
         except FileExistsError:
             raise pytest.UsageError(f"benchloop: run {self.run_id} already exists in {self.run_dir.parent}; pick another --benchloop-run-id") from None
+        from benchloop.resume import lock_run
+
+        self.lock = lock_run(self.run_dir)  # a fresh directory: nobody else holds it
         self.meta = {
             "schema_version": 1,
             "run_id": self.run_id,
@@ -157,7 +178,9 @@ class BenchSession:
             hint = "start the server or pass --benchloop-endpoint/--endpoint"
             if exc.kind == "http" and exc.status in (401, 403):
                 hint = "pass a valid key with --api-key or OPENAI_API_KEY"
-            raise pytest.UsageError(f"benchloop: cannot reach {safe_endpoint(s.endpoint)} ({exc}); {hint}") from None
+            from benchloop.artifact import redact
+
+            raise pytest.UsageError(redact(f"benchloop: cannot reach {safe_endpoint(s.endpoint)} ({exc}); {hint}", self.secret_values())) from None
         from benchloop.providers.ollama import OllamaProvider
 
         ok = OllamaProvider.matches(s.model, models) if s.provider == "ollama" else (s.model in models or not models)
@@ -165,11 +188,72 @@ class BenchSession:
             shown = ", ".join(models[:20]) + (" …" if len(models) > 20 else "")
             raise pytest.UsageError(f"benchloop: model {s.model!r} is not served at {safe_endpoint(s.endpoint)}; available: {shown or 'none'}")
 
+    # ---- resume / plan (controller) -------------------------------------------------
+    @staticmethod
+    def _open_resume(config, cli):
+        """Settings and finished tasks of the run being continued; OptionError says why not."""
+        import os
+
+        from benchloop.resume import ResumeError, open_resume
+
+        key = cli.get("api-key") or os.environ.get("BENCHLOOP_API_KEY") or None
+        try:
+            return open_resume(config.getoption("benchloop_resume"), cli, api_key=key, check_manifest=not hasattr(config, "workerinput"))
+        except ResumeError as exc:
+            raise OptionError(str(exc)) from None
+
+    def _reopen_run(self):
+        from benchloop import __version__
+        from benchloop.artifact import utcnow
+        from benchloop.resume import RunLocked, lock_run, reopen_writer
+
+        r = self.resume
+        self.run_dir = r.dir
+        self.run_id = r.meta.get("run_id") or r.dir.name
+        try:
+            self.lock = lock_run(self.run_dir)
+        except RunLocked as exc:
+            raise pytest.UsageError(f"benchloop: {exc}") from None
+        self.writer = reopen_writer(self.run_dir)
+        self.meta = dict(r.meta)
+        entry = {"at": utcnow(), "finished_before": len(r.done), "planned": len(self.plan_keys), "benchloop_version": __version__}
+        if r.overrides:
+            entry["changed"] = {k: (safe_endpoint(v) if k == "endpoint" else v) for k, v in r.overrides.items() if k != "runs_dir"}
+        self.meta["resumed"] = [*(self.meta.get("resumed") or []), entry]
+        self.meta.pop("manifest_hash", None)
+        self.meta.pop("manifest", None)
+        self.writer.write_meta(self.meta)
+
+    def _manifest(self, keys) -> dict:
+        from benchloop.receipts import build_manifest
+
+        return build_manifest(keys, {name: self.suite(name) for name in {s for s, _ in keys}}, harness=self.settings.harness, max_tokens=self.settings.max_tokens)
+
+    def _write_plan(self):
+        """Record in meta.json the manifest of every task this run will run, before the
+        first one starts: what ``--resume`` needs after a kill -9 (no run.json then)."""
+        if self.is_worker or self.writer is None or self.resume is not None or "plan" in self.meta or not self.expected:
+            return
+        from benchloop.resume import make_plan
+
+        order = []
+        for s, _ in self.expected.values():
+            if s not in order:
+                order.append(s)
+        self.meta["plan"] = make_plan(self._manifest(set(self.expected.values())), order)
+        self.writer.write_meta(self.meta)
+
     # ---- both --------------------------------------------------------------------
     def make_provider(self):
         from benchloop.providers import make_provider
 
         return make_provider(self.settings.provider, self.endpoint, api_key=self.settings.api_key, timeout=self.settings.timeout)
+
+    def secret_values(self) -> list[str]:
+        """Every key this process could send: redacted from records, artifacts and failure text."""
+        import os
+
+        return [v for v in (self.settings.api_key, os.environ.get("OPENAI_API_KEY"), os.environ.get("BENCHLOOP_API_KEY")) if v]
 
     def make_harness(self):
         from benchloop.harnesses import get_harness
@@ -210,7 +294,19 @@ class BenchSession:
             max_tokens_override=s.max_tokens,
             suite_defaults=self.suite(suite)["defaults"],
             settings=s.public() | {"remote": self.remote},
+            retries=s.retries,
+            task_deadline_s=s.task_deadline or s.timeout * 10,
+            run_deadline_at=self.run_deadline_at,
         )
+
+    def not_run_record(self, task: dict) -> dict:
+        """A task the run deadline left no time for: recorded at once, never sent."""
+        from benchloop.resume import NOT_RUN
+        from benchloop.runner import empty_record
+
+        rec = empty_record(task)
+        rec.update(error="run deadline exceeded", error_kind=NOT_RUN, reason="run deadline exceeded; task not run", retries=[], wall_ms=0.0)
+        return rec
 
     def setup_error_record(self, task: dict, report) -> dict:
         from benchloop.runner import empty_record
@@ -224,7 +320,21 @@ class BenchSession:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node):
         """xdist: workers share the controller's engine and run id."""
-        node.workerinput["benchloop"] = {"endpoint": self.endpoint, "run_id": self.run_id}
+        node.workerinput["benchloop"] = {"endpoint": self.endpoint, "run_id": self.run_id, "run_deadline_at": self.run_deadline_at, "done": sorted(self.done)}
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        """Resume: deselect tasks the interrupted run already finished. Workers do the
+        same from the controller's list, so every xdist worker collects the same items."""
+        if not self.done:
+            return
+        keep, drop = [], []
+        for item in items:
+            task = getattr(getattr(item, "callspec", None), "params", {}).get("task")
+            key = (task.get("suite"), task.get("id")) if isinstance(task, dict) else None
+            (drop if key in self.done else keep).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
 
     def pytest_collection_finish(self, session):
         if self.is_worker:
@@ -233,6 +343,7 @@ class BenchSession:
             task = getattr(getattr(item, "callspec", None), "params", {}).get("task")
             if isinstance(task, dict) and task.get("suite"):
                 self.expected[item.nodeid] = (task["suite"], task["id"])
+        self._write_plan()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -240,6 +351,7 @@ class BenchSession:
             m = NODEID.search(nodeid)
             if m and m.group("suite") in self._known_suites():
                 self.expected[nodeid] = (m.group("suite"), m.group("task"))
+        self._write_plan()
 
     def _known_suites(self):
         from benchloop.checkers.registry import CHECKERS
@@ -259,7 +371,7 @@ class BenchSession:
         if self.writer is not None:
             from benchloop.artifact import redact
 
-            self.writer.append(redact(rec, [self.settings.api_key or ""]))
+            self.writer.append(redact(rec, self.secret_values()))
         for fn in self.listeners:
             try:
                 fn(rec)
@@ -276,11 +388,11 @@ class BenchSession:
         self.finish(interrupted=self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED)
 
     def finish(self, *, interrupted: bool = False):
-        from benchloop.artifact import build_run, manifest, redact, utcnow
+        from benchloop.artifact import build_run, redact, utcnow
 
         if self.writer is None or getattr(self, "run", None) is not None:
             return
-        if not self.records and not self.expected:
+        if not self.records and not self.expected and self.resume is None:
             # nothing was measured (usage or collection error): leave no empty run behind
             import shutil
 
@@ -288,30 +400,29 @@ class BenchSession:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.writer = None
             return
-        got = {(r.get("suite"), r.get("task_id")) for r in self.records}
-        missing = sorted(f"{s}/{t}" for (s, t) in set(self.expected.values()) if (s, t) not in got)
-        suites = {}
-        for suite_name in sorted({s for s, _ in self.expected.values()} | {r.get("suite") for r in self.records if r.get("suite")}):
-            info = self.suite(suite_name)
-            ids = sorted({t for s, t in self.expected.values() if s == suite_name} | {r["task_id"] for r in self.records if r.get("suite") == suite_name})
-            suites[suite_name] = {"sha256": info["sha256"], "task_ids": ids, "max_tokens": self.settings.max_tokens or info["defaults"].get("max_tokens")}
-        man = manifest(suites, extra={"harness_format": self.settings.harness})
+        records = self.prior_records + self.records
+        from benchloop.resume import NOT_RUN
+
+        got = {(r.get("suite"), r.get("task_id")) for r in records if r.get("error_kind") != NOT_RUN}
+        planned = set(self.expected.values()) | self.plan_keys
+        missing = sorted(f"{s}/{t}" for (s, t) in planned if (s, t) not in got)
+        man = self._manifest(planned | {(r["suite"], r["task_id"]) for r in records if r.get("suite") and r.get("task_id")})
         meta = dict(self.meta)
         meta["manifest_hash"] = man["hash"]
         meta["manifest"] = man["body"]
         meta["wall_s"] = round(time.perf_counter() - self.t0, 3)
         speed = None
-        if any(r.get("suite") == "speed" for r in self.records):
+        if any(r.get("suite") == "speed" for r in records):
             try:
                 from benchloop.speed import aggregate
 
-                speed = aggregate([r for r in self.records if r.get("suite") == "speed"], meta)
+                speed = aggregate([r for r in records if r.get("suite") == "speed"], meta)
             except ImportError:
                 speed = None
         status = "incomplete" if (interrupted or missing) else "complete"
-        run = build_run(meta, self.records, status=status, missing=missing, speed=speed)
+        run = build_run(meta, records, status=status, missing=missing, speed=speed)
         run["finished_at"] = utcnow()
-        run = redact(run, [self.settings.api_key or ""])
+        run = redact(run, self.secret_values())
         self.run_path = self.writer.finish(run)
         self.run = run
 
@@ -345,11 +456,17 @@ class Recorder:
     def run(self, task: dict, provider, harness) -> dict:
         from benchloop.runner import run_task
 
-        rec = run_task(task, self.session.context(provider, harness, task["suite"]))
-        self.record(rec)
-        return rec
+        deadline = self.session.run_deadline_at
+        if deadline is not None and time.time() >= deadline:
+            rec = self.session.not_run_record(task)
+        else:
+            rec = run_task(task, self.session.context(provider, harness, task["suite"]))
+        return self.record(rec)
 
-    def record(self, rec: dict) -> None:
+    def record(self, rec: dict) -> dict:
+        from benchloop.artifact import redact
+
+        rec = redact(rec, self.session.secret_values())  # before it reaches the report, JUnit or a log
         self.item.stash[self.key] = rec
         if self.item.config.getini("benchloop_junit_properties"):
             self.item.user_properties.append(("score", f"{rec.get('score', 0):.1f}"))
@@ -359,3 +476,4 @@ class Recorder:
             pytest.fail(rec["error"], pytrace=False)
         if not rec.get("passed"):
             pytest.fail(rec.get("reason") or f"score {rec.get('score')}", pytrace=False)
+        return rec

@@ -1,0 +1,358 @@
+"""A self-hosted leaderboard that re-checks what it is sent instead of trusting it.
+
+``benchloop dashboard --accept-submissions --token T`` mounts :func:`make_router`.
+A submission is a whole run artifact. Before it is stored, :func:`verify_submission`
+re-derives everything a score depends on with the *server's own* task files, checkers
+and scorer:
+
+1. the claimed manifest matches its own hash, and equals the manifest the server
+   computes for the same tasks (same task files, checker versions, token budgets,
+   scoring versions) — so the run measured what this server measures;
+2. every suite ran a whole profile (quick, core or full), each task exactly once;
+3. every task's prompt is the server's prompt, and its stored raw output (or, for
+   multi-turn suites, its stored turns) re-checked by the server's checker gives the
+   claimed score;
+4. the scores block recomputed from the re-checked tasks equals the claimed one.
+
+Any disagreement rejects the run with the reason. Suites whose results cannot be
+re-derived from the artifact (speed: a measurement) are listed as not re-checked.
+Submissions are deduplicated on (machine id, run id); the machine id is a salted hash.
+"""
+# No ``from __future__ import annotations`` here: FastAPI must see the real ``Request``
+# class on the route functions defined inside make_router.
+import hashlib
+import hmac
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+FORMAT = "benchloop-submission"
+VERSION = 1
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MACHINE_ID = re.compile(r"^[0-9a-f]{16,64}$")
+MAC_LIKE = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{12}$")
+SUBMISSION_ID = re.compile(r"^[0-9a-f]{32}$")
+TOLERANCE = 1e-6
+
+
+class Rejected(ValueError):
+    """Why a submission is refused (one line)."""
+
+
+# ------------------------------------------------------------------ re-checking one task
+def _reply_of(rec: dict) -> dict:
+    return {
+        "content": rec.get("output") if isinstance(rec.get("output"), str) else "",
+        "reasoning": rec.get("reasoning") if isinstance(rec.get("reasoning"), str) else "",
+        "tool_calls": rec.get("tool_calls") if isinstance(rec.get("tool_calls"), list) else [],
+        "finish_reason": rec.get("finish_reason"),
+    }
+
+
+def _recheck_toolcall(checker, task: dict, rec: dict, defaults: dict) -> dict:
+    """Replay the recorded turns: the tool results are scripted by the task, so the same
+    replies lead through the same conversation to the same verdict."""
+    replies = []
+    for t in rec.get("turns") or []:
+        if not isinstance(t, dict):
+            continue
+        calls = []
+        for c in t.get("tool_calls") or []:
+            if isinstance(c, dict):
+                args = c.get("arguments")
+                calls.append({"name": c.get("name") or "", "arguments": args if isinstance(args, dict) else (c.get("arguments_raw") or "")})
+        replies.append({"content": t.get("content") or "", "reasoning": t.get("reasoning") or "", "tool_calls": calls})
+    return checker.check(task, replies or [_reply_of(rec)])
+
+
+def _recheck_agent(checker, task: dict, rec: dict, defaults: dict) -> dict:
+    """Replay the recorded turns through the simulated tools, then grade the outcome."""
+    script = []
+    for t in rec.get("turns") or []:
+        if not isinstance(t, dict):
+            continue
+        calls = [{"name": c.get("name"), "arguments": c.get("arguments") if isinstance(c.get("arguments"), dict) else {}} for c in t.get("calls") or [] if isinstance(c, dict)]
+        script.append({"content": t.get("output") or "", "reasoning": t.get("reasoning") or "", "tool_calls": calls})
+    outcome, _turns = checker.simulate(task, script, checker.max_turns(task, defaults))
+    return checker.check(task, outcome)
+
+
+ADAPTERS = {"toolcall": _recheck_toolcall, "agent": _recheck_agent}
+
+
+def recheck_record(suite: str, task: dict, rec: dict, defaults: dict | None = None) -> dict | None:
+    """The server checker's verdict for one stored record, or None when this suite's
+    results cannot be re-derived from an artifact. A checker may provide its own
+    ``recheck(task, rec, defaults)``; multi-turn suites without one use the replays above."""
+    from benchloop.checkers import registry
+
+    checker = registry.get(suite)
+    if checker is None:
+        return None
+    if hasattr(checker, "recheck"):
+        return checker.recheck(task, rec, defaults or {})
+    if hasattr(checker, "run"):
+        adapter = ADAPTERS.get(suite)
+        return adapter(checker, task, rec, defaults or {}) if adapter else None
+    return checker.check(task, _reply_of(rec))
+
+
+# ------------------------------------------------------------------ verifying a run
+def _num(v) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _first_difference(a, b, path="scores") -> str | None:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            d = _first_difference(a.get(k), b.get(k), f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = _first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    na, nb = _num(a), _num(b)
+    if na is not None and nb is not None:
+        return None if abs(na - nb) <= TOLERANCE else f"claimed {path} {a} but re-scoring gives {b}"
+    return None if a == b else f"claimed {path} {str(a)[:40]} but re-scoring gives {str(b)[:40]}"
+
+
+def verify(run: dict, *, tasks_dir: str | Path | None = None) -> dict:
+    """Re-check a submitted run. Returns {"ok", "reason", "rechecked", "unverified",
+    "scores"}; never raises on hostile input (a malformed run is just rejected)."""
+    try:
+        return _verify(run, tasks_dir)
+    except Rejected as exc:
+        return {"ok": False, "reason": str(exc), "rechecked": [], "unverified": []}
+    except Exception as exc:  # a malformed artifact must not become a server error
+        return {"ok": False, "reason": f"malformed submission ({type(exc).__name__})", "rechecked": [], "unverified": []}
+
+
+def verify_submission(run: dict) -> tuple[bool, str]:
+    """(ok, reason): the pure check the server runs on every submission."""
+    r = verify(run)
+    return r["ok"], r["reason"]
+
+
+def _verify(run, tasks_dir) -> dict:
+    from benchloop.artifact import valid_run_id
+    from benchloop.harnesses.base import task_messages
+    from benchloop.receipts import build_manifest, manifest_diff, manifest_keys
+    from benchloop.scoring import score_run
+    from benchloop.tasks import TaskFileError, in_profile, load_suite
+
+    if not isinstance(run, dict):
+        raise Rejected("the submission is not a run object")
+    rid = run.get("run_id")
+    if not isinstance(rid, str) or not valid_run_id(rid):
+        raise Rejected("the run has no valid run id")
+    if run.get("status") != "complete":
+        raise Rejected(f"run {rid} is {run.get('status')!s:.20}; only complete runs are accepted (resume it first)")
+    mid = (run.get("machine") or {}).get("machine_id") if isinstance(run.get("machine"), dict) else None
+    if not isinstance(mid, str) or MAC_LIKE.match(mid) or not MACHINE_ID.match(mid):
+        raise Rejected("the machine id must be BenchLoop's salted hash (hex), never a MAC address or hostname")
+    tasks = run.get("tasks")
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, dict) for t in tasks):
+        raise Rejected("the run holds no task records")
+
+    # 1. the manifest: self-consistent, then equal to the server's own
+    body, claimed_hash = run.get("manifest"), run.get("manifest_hash")
+    if not isinstance(body, dict) or not isinstance(body.get("suites"), dict) or not isinstance(claimed_hash, str):
+        raise Rejected("the run has no manifest")
+    if hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest() != claimed_hash:
+        raise Rejected("the manifest does not match its own hash (edited after the run)")
+    keys = manifest_keys(body)
+    suites = {}
+    for name in sorted({s for s, _ in keys}):
+        try:
+            suites[name] = load_suite(name, Path(tasks_dir) if tasks_dir else None)
+        except TaskFileError:
+            raise Rejected(f"suite {name!s:.40} is unknown to this server") from None
+    harness = body.get("harness_format")
+    if not isinstance(harness, str):
+        raise Rejected("the manifest names no harness format")
+    server = build_manifest(keys, suites, harness=harness, max_tokens=None)
+    if server["hash"] != claimed_hash:
+        why = manifest_diff(body, server["body"], old_name="submission", new_name="server") or "manifest differs"
+        raise Rejected(f"the run's manifest differs from this server's: {why}")
+
+    # 2. whole profiles, each task exactly once
+    by_suite_ids = {}
+    for s, t in keys:
+        by_suite_ids.setdefault(s, set()).add(t)
+    for name, ids in by_suite_ids.items():
+        whole = [p for p in ("quick", "core", "full") if {t["id"] for t in suites[name]["tasks"] if in_profile(t, p)} == ids]
+        if not whole:
+            raise Rejected(f"{name}: {len(ids)} of {len(suites[name]['tasks'])} tasks is not a whole profile (quick, core or full)")
+    seen = {}
+    for rec in tasks:
+        k = (rec.get("suite"), rec.get("task_id"))
+        if k in seen:
+            raise Rejected(f"{k[0]!s:.40}/{k[1]!s:.20} appears twice")
+        seen[k] = rec
+    if set(seen) != keys:
+        extra = sorted(f"{s}/{t}" for s, t in set(seen) - keys)[:1]
+        lack = sorted(f"{s}/{t}" for s, t in keys - set(seen))[:1]
+        raise Rejected(f"the task records do not match the manifest ({'missing ' + lack[0] if lack else 'unexpected ' + str(extra[0])[:60]})")
+    if run.get("missing_tasks"):
+        raise Rejected("the run lists missing tasks")
+
+    # 3. re-check every task with the server's checkers
+    rechecked, unverified = set(), set()
+    rescored = []
+    for rec in tasks:
+        suite, tid = rec["suite"], rec["task_id"]
+        task = next(t for t in suites[suite]["tasks"] if t["id"] == tid)
+        label = f"{suite}/{tid}"
+        claimed_score, claimed_pass = _num(rec.get("score")), rec.get("passed")
+        if claimed_score is None or not isinstance(claimed_pass, bool):
+            raise Rejected(f"{label}: no score")
+        if (task.get("prompt") or task.get("messages")) and rec.get("prompt") not in (None, []) and rec.get("prompt") != task_messages(task):
+            raise Rejected(f"{label}: the prompt differs from this server's task")
+        if rec.get("error"):
+            if claimed_score != 0.0 or claimed_pass:
+                raise Rejected(f"{label}: claims score {claimed_score:g} for a task that failed with an error")
+            rescored.append(rec)
+            if suite != "speed":
+                rechecked.add(suite)
+            continue
+        try:
+            verdict = recheck_record(suite, task, rec, suites[suite]["defaults"])
+        except Exception as exc:
+            raise Rejected(f"{label}: the server's checker could not re-check the stored output ({type(exc).__name__})") from None
+        if verdict is None:
+            unverified.add(suite)
+            rescored.append(rec)
+            continue
+        score = float(max(0.0, min(100.0, verdict.get("score", 0.0))))
+        passed = bool(verdict.get("passed", score >= 100.0))
+        if abs(score - claimed_score) > TOLERANCE or passed != claimed_pass:
+            reason = str(verdict.get("reason") or "")[:120]
+            raise Rejected(f"{label}: claimed score {claimed_score:g} ({'pass' if claimed_pass else 'fail'}) but the server's checker gives {score:g} ({reason})")
+        rechecked.add(suite)
+        rescored.append(dict(rec, score=score, passed=passed))
+
+    # 4. the scores block, recomputed
+    fresh = score_run(dict(run, tasks=rescored))
+    diff = _first_difference(run.get("scores") if isinstance(run.get("scores"), dict) else {}, fresh)
+    if diff:
+        raise Rejected(diff)
+    unverified -= rechecked
+    note = f"re-checked {', '.join(sorted(rechecked)) or 'nothing'}"
+    if unverified:
+        note += f"; not re-checkable from an artifact: {', '.join(sorted(unverified))}"
+    return {"ok": True, "reason": note, "rechecked": sorted(rechecked), "unverified": sorted(unverified), "scores": fresh}
+
+
+# ------------------------------------------------------------------ the HTTP side
+def submission_id(machine_id: str, run_id: str) -> str:
+    """Dedupe key: one entry per (machine, run)."""
+    return hashlib.sha256(f"{machine_id}\0{run_id}".encode()).hexdigest()[:32]
+
+
+def summary(entry: dict) -> dict:
+    return {k: entry.get(k) for k in ("id", "received_at", "run_id", "machine_id", "model", "provider", "harness", "hardware", "remote", "scores", "rechecked", "unverified", "manifest_hash")}
+
+
+def make_router(store_dir: str | os.PathLike, token: str | None):
+    """POST /api/submissions (bearer ``token``) and GET /api/submissions[/{id}].
+
+    Without a token the server accepts no submissions at all: publishing is opt-in on
+    both ends."""
+    from fastapi import APIRouter, Request
+    from fastapi.responses import JSONResponse
+    from starlette.concurrency import run_in_threadpool
+
+    store = Path(store_dir)
+    store.mkdir(parents=True, exist_ok=True)
+    lock = threading.Lock()
+    router = APIRouter()
+
+    def refuse(status: int, reason: str):
+        return JSONResponse({"accepted": False, "reason": reason}, status_code=status)
+
+    @router.post("/api/submissions")
+    async def submit(request: Request):
+        if not token:
+            return refuse(403, "this server accepts no submissions (start it with --accept-submissions --token T)")
+        auth = request.headers.get("authorization") or ""
+        given = auth[7:] if auth.lower().startswith("bearer ") else ""
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            return refuse(401, "missing or wrong token (pass --token)")
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return refuse(413, f"submission larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return refuse(413, f"submission larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+            chunks.append(chunk)
+        try:
+            payload = json.loads(b"".join(chunks))
+        except ValueError:
+            return refuse(400, "the body is not JSON")
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            return refuse(400, f"not a {FORMAT} (publish with benchloop publish)")
+        if not isinstance(payload.get("version"), int) or payload["version"] > VERSION:
+            return refuse(400, f"submission format version {payload.get('version')!s:.10} is not supported here")
+        run = payload.get("run")
+        result = await run_in_threadpool(verify, run)
+        if not result["ok"]:
+            return refuse(422, result["reason"])
+        from benchloop.artifact import utcnow
+
+        machine = run.get("machine") or {}
+        sid = submission_id(machine["machine_id"], run["run_id"])
+        entry = {
+            "id": sid,
+            "received_at": utcnow(),
+            "run_id": run["run_id"],
+            "machine_id": machine["machine_id"],
+            "model": (run.get("model") or {}).get("name"),
+            "provider": run.get("provider"),
+            "harness": run.get("harness"),
+            "hardware": machine.get("model_hardware") or machine.get("hardware"),
+            "remote": run.get("remote"),
+            "scores": {k: result["scores"].get(k) for k in ("overall", "quality", "speed", "reliability")} | {"suites": {s: v.get("score") for s, v in result["scores"]["suites"].items()}},
+            "rechecked": result["rechecked"],
+            "unverified": result["unverified"],
+            "manifest_hash": run.get("manifest_hash"),
+            "run": run,
+        }
+        with lock:
+            path = store / f"{sid}.json"
+            try:
+                with open(path, "x", encoding="utf-8") as f:
+                    json.dump(entry, f, sort_keys=True)
+            except FileExistsError:
+                return refuse(409, f"run {run['run_id']} from this machine was already submitted")
+        return JSONResponse({"accepted": True, "id": sid, "reason": result["reason"], **{k: entry[k] for k in ("rechecked", "unverified", "scores")}}, status_code=201)
+
+    @router.get("/api/submissions")
+    def listing():
+        rows = []
+        for p in sorted(store.glob("*.json")):
+            try:
+                rows.append(summary(json.loads(p.read_text(encoding="utf-8"))))
+            except (OSError, ValueError):
+                continue
+        rows.sort(key=lambda r: (-(((r.get("scores") or {}).get("overall")) or 0.0), r.get("received_at") or ""))
+        return {"submissions": rows}
+
+    @router.get("/api/submissions/{sid}")
+    def one(sid: str):
+        if not SUBMISSION_ID.match(sid):
+            return refuse(404, "no such submission")
+        p = store / f"{sid}.json"
+        if not p.is_file():
+            return refuse(404, "no such submission")
+        return json.loads(p.read_text(encoding="utf-8"))
+
+    return router

@@ -1,0 +1,136 @@
+"""API keys reach the endpoint they are for and nothing else: no artifact, log line,
+exception text, JUnit file or export holds them — even when the server or the model
+echoes the key back — and no other host receives them."""
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import threading
+
+from receipts_helpers import Answers, bench, cli, load_json, run_args
+
+from benchloop.testing.scripted import Reply
+
+ENV_KEY = "sk-env-OPENAI-4f1d2c9b8a7e6d5c"  # OPENAI_API_KEY, shadowed by --api-key
+FLAG_KEY = "sk-flag-APIKEY-0a9b8c7d6e5f4a3b"  # --api-key: the one actually sent
+
+
+def _all_bytes(*roots):
+    out = b""
+    for root in roots:
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for p in paths:
+            data = p.read_bytes()
+            out += data
+            if data[:2] == b"\x1f\x8b":
+                out += gzip.decompress(data)
+    return out
+
+
+def test_a_run_with_keys_set_leaves_no_trace_of_them_anywhere(scripted, tmp_path):
+    answers = Answers()
+
+    def responder(req):
+        users = [m["content"] for m in req["messages"] if m.get("role") == "user"]
+        if users and users[-1].startswith("Four friends"):  # rm-002: the server echoes the key in an error
+            return Reply(status=401, error_message=f"Incorrect API key provided: {FLAG_KEY} (also saw {ENV_KEY})")
+        if users and users[-1].startswith("A cyclist"):  # rm-003: the "model" leaks it into its answer
+            return Reply(content=f"My key is {FLAG_KEY} and {ENV_KEY}.\nANSWER: 90")
+        return answers(req)
+
+    ep = scripted(responder)
+    home = tmp_path / "home"
+    junit = tmp_path / "junit.xml"
+    tasks = ["--task=rm-001", "--task=rm-002", "--task=rm-003", "--task=rm-004"]
+    res = bench(run_args(ep.url, "--run-id", "keyed", "--api-key", FLAG_KEY, "--junitxml", str(junit), "-n", "2", *tasks), home, OPENAI_API_KEY=ENV_KEY)
+    assert res.returncode == 0, res.stderr
+    run = load_json(home / "runs" / "keyed" / "run.json")
+    by_id = {t["task_id"]: t for t in run["tasks"]}
+    assert by_id["rm-002"]["error_kind"] == "http" and "[REDACTED]" in by_id["rm-002"]["error"]
+    assert "[REDACTED]" in by_id["rm-003"]["output"] and by_id["rm-003"]["passed"]
+
+    # the key did go to the endpoint it was given for, on every request
+    auth = {r["headers"].get("authorization") for r in ep.received}
+    assert auth == {f"Bearer {FLAG_KEY}"}
+
+    export = tmp_path / "all.jsonl.gz"
+    exp = cli("export", "--all", "--output", str(export), home=home, OPENAI_API_KEY=ENV_KEY)
+    assert exp.returncode == 0, exp.stderr
+    shown = cli("show", "keyed", "--format", "md", home=home)
+    written = _all_bytes(home, junit, export)
+    assert b"rm-002" in junit.read_bytes() and b"[REDACTED]" in junit.read_bytes()  # the failure text is there, redacted
+    logs = (res.stdout + res.stderr + exp.stdout + exp.stderr + shown.stdout + shown.stderr).encode()
+    for key in (ENV_KEY, FLAG_KEY):
+        assert key.encode() not in written, key
+        assert key.encode() not in logs, key
+        assert key[8:].encode() not in written  # not even a tail of it
+
+
+def test_a_stale_key_in_an_old_artifact_is_redacted_on_export(tmp_path):
+    home = tmp_path / "home"
+    d = home / "runs" / "old-1"
+    d.mkdir(parents=True)
+    (d / "meta.json").write_text(json.dumps({"run_id": "old-1", "settings": {}, "note": f"Bearer {ENV_KEY}"}))
+    out = tmp_path / "x.jsonl"
+    assert cli("export", "old-1", "--output", str(out), home=home, OPENAI_API_KEY=ENV_KEY).returncode == 0
+    assert ENV_KEY not in out.read_text() and "[REDACTED]" in out.read_text()
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    """A server that sends every request on to another host, as a hostile or misconfigured
+    proxy would; it remembers the headers it saw."""
+
+    seen: list = []
+    target = ""
+
+    def _go(self):
+        type(self).seen.append(dict(self.headers))
+        self.send_response(307)
+        self.send_header("Location", self.target + self.path)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = _go
+
+    def log_message(self, *a):
+        pass
+
+
+def test_the_key_is_not_sent_to_another_host(scripted):
+    from benchloop.providers import make_provider
+
+    real = scripted(Answers())
+    port = real.url.rsplit(":", 1)[1]
+    _Redirect.target = f"http://localhost:{port}"  # another host name than 127.0.0.1
+    _Redirect.seen = []
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        p = make_provider("openai_compat", f"http://127.0.0.1:{srv.server_address[1]}", api_key=FLAG_KEY, timeout=5)
+        try:
+            p.chat("scripted-model", [{"role": "user", "content": "hi"}], max_tokens=8)
+        except Exception:
+            pass  # whether or not the redirect is followed, the key must not travel with it
+        p.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert _Redirect.seen and _Redirect.seen[0].get("Authorization") == f"Bearer {FLAG_KEY}"
+    assert all("authorization" not in r["headers"] for r in real.received)
+
+
+def test_keys_go_only_to_providers_that_take_them(scripted, monkeypatch):
+    from benchloop.providers import make_provider
+
+    monkeypatch.setenv("OPENAI_API_KEY", ENV_KEY)
+    ep = scripted(Answers())
+    for kind in ("ollama", "llamacpp"):
+        p = make_provider(kind, ep.url, timeout=5)
+        p.list_models()
+        p.close()
+    assert all("authorization" not in r["headers"] for r in ep.received)
+    p = make_provider("openai_compat", ep.url, timeout=5)
+    p.list_models()
+    p.close()
+    assert ep.received[-1]["headers"].get("authorization") == f"Bearer {ENV_KEY}"
