@@ -73,7 +73,7 @@ from __future__ import annotations
 import ast
 import ctypes
 import dataclasses
-import errno
+import functools
 import hashlib
 import hmac
 import json
@@ -345,7 +345,7 @@ _KEEP_FLAGS = {
     "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME, "strictatime": _MS_STRICTATIME,
 }
 _UID_BASE, _UID_SPAN = 1_900_000_000, 100_000_000  # fresh per-run uids, far from real users
-_STARTUP_GRACE_S = 0.5  # how long to keep draining pipes after the runner exited
+_DRAIN_GRACE_S = 0.5  # how long to keep draining pipes after the runner exited
 
 
 def _load_libc():
@@ -489,18 +489,20 @@ def _main():
         except BaseException as e:
             ok, err = False, describe(e)
         emit({"t": "test", "name": t["name"], "ok": ok, "error": err})
-    emit({"t": "done"})
     finish(0)
 _main()
 '''
 
 
-def _interpreter_argv() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _interpreter_argv() -> tuple[str, ...]:
+    """This interpreter, by real path: a venv's ``bin/python`` may sit somewhere the
+    sandbox uid cannot reach, and with ``-S`` the venv adds nothing anyway."""
     exe = os.path.realpath(sys.executable) if sys.executable else ""
     flags = ["-s", "-S", "-B", "-u"]
     if sys.version_info >= (3, 11):
         flags.insert(2, "-P")  # no cwd / script dir on sys.path
-    return [exe, *flags, "-c", _RUNNER]
+    return (exe, *flags, "-c", _RUNNER)
 
 
 def _unescape_mount_path(s: str) -> bytes:
@@ -527,7 +529,8 @@ def _read_mounts(pid: str = "self") -> list[tuple[bytes, int, bool]]:
     return out
 
 
-def _hidden_python_binds() -> list[tuple[bytes, list[bytes]]]:
+@functools.lru_cache(maxsize=1)
+def _hidden_python_binds() -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
     """Directories that other users cannot traverse but the interpreter lives under.
 
     Returns [(blocker dir, [python paths below it to bind back])]. E.g. pyenv under /root
@@ -563,7 +566,16 @@ def _hidden_python_binds() -> list[tuple[bytes, list[bytes]]]:
             if not mode & stat.S_IXOTH:
                 groups.setdefault(cur, []).append(p)
                 break
-    return [(os.fsencode(b), [os.fsencode(p) for p in ps]) for b, ps in groups.items()]
+    return tuple((os.fsencode(b), tuple(os.fsencode(p) for p in ps)) for b, ps in groups.items())
+
+
+def _fresh_uid() -> int:
+    """A uid no process runs as: the sweep after the run kills every process with it."""
+    for _ in range(8):
+        uid = _UID_BASE + secrets.randbelow(_UID_SPAN)
+        if _count_user_procs(uid) == 0:
+            return uid
+    return uid
 
 
 def _count_user_procs(uid: int) -> int:
@@ -600,7 +612,7 @@ def _ns_id(path: str) -> tuple[int, int] | None:
 
 
 def _make_preexec(*, tmpdir: bytes, uid: int | None, limits: SandboxLimits, nproc: int,
-                  mounts: list[tuple[bytes, int, bool]], binds: list[tuple[bytes, list[bytes]]],
+                  mounts: list[tuple[bytes, int, bool]], binds: tuple[tuple[bytes, tuple[bytes, ...]], ...],
                   diag_fd: int):
     """Build the function run in the child between fork and exec.
 
@@ -812,7 +824,7 @@ def _kill_leftovers(pgid: int, uid: int | None, pidns: tuple[int, int] | None, *
 
 
 def _rmtree(path: str) -> None:
-    def onerror(func, p, exc_info):
+    def retry(func, p, _exc):
         try:  # a candidate may chmod 000 its dirs; we own them again as root or as the user
             os.chmod(os.path.dirname(p), 0o700)
             os.chmod(p, 0o700)
@@ -820,12 +832,19 @@ def _rmtree(path: str) -> None:
         except OSError:
             pass
 
-    shutil.rmtree(path, onerror=onerror)
+    try:
+        if sys.version_info >= (3, 12):
+            shutil.rmtree(path, onexc=retry)
+        else:
+            shutil.rmtree(path, onerror=retry)
+    except OSError:
+        pass
     if os.path.exists(path):
         shutil.rmtree(path, ignore_errors=True)
 
 
 def _truncate(data: bytes, dropped: int, limit: int) -> str:
+    """Decode captured output (invalid UTF-8 replaced) and say how much was thrown away."""
     text = data[:limit].decode("utf-8", "replace")
     if dropped:
         text += f"\n[benchloop: output truncated, {dropped} more bytes]"
@@ -848,7 +867,7 @@ def run_tests(code: str, tests: list[dict], *, setup: str = "", limits: SandboxL
     limits = limits or SandboxLimits()
     names = [t["name"] for t in tests]
     is_root = os.geteuid() == 0
-    run_uid = _UID_BASE + secrets.randbelow(_UID_SPAN) if is_root else None
+    run_uid = _fresh_uid() if is_root else None
     result = _empty_result(tests, limits, "sandbox did not start")
     result["sandbox"]["uid"] = run_uid if is_root else os.getuid()
     notes: list[str] = result["sandbox"]["notes"]
@@ -880,7 +899,7 @@ def run_tests(code: str, tests: list[dict], *, setup: str = "", limits: SandboxL
         start_error = None
         try:
             proc = subprocess.Popen(
-                argv + [str(tok_r), str(res_w)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                [*argv, str(tok_r), str(res_w)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, cwd=tmpdir, env=env, pass_fds=(tok_r, res_w),
                 start_new_session=True, preexec_fn=preexec, close_fds=True)
         except (OSError, subprocess.SubprocessError, ValueError) as e:
@@ -1047,9 +1066,9 @@ def _communicate(proc, result, limits, payload, tok_w, res_r, fds, key, names, r
             exited_at = time.monotonic()
             _kill_leftovers(proc.pid, run_uid, child_pidns, group=False)
         readers = [fd for fd in bufs if fd in sel.get_map()]
-        if exited_at is not None and (not readers or time.monotonic() - exited_at > _STARTUP_GRACE_S):
+        if exited_at is not None and (not readers or time.monotonic() - exited_at > _DRAIN_GRACE_S):
             break
-        wait = (deadline if exited_at is None else exited_at + _STARTUP_GRACE_S) - time.monotonic()
+        wait = (deadline if exited_at is None else exited_at + _DRAIN_GRACE_S) - time.monotonic()
         if pidfd is None and exited_at is None:
             wait = min(wait, 0.01)
         for sk, _ in sel.select(max(wait, 0)):
@@ -1099,6 +1118,8 @@ def _communicate(proc, result, limits, payload, tok_w, res_r, fds, key, names, r
         except ValueError:
             signame = str(-rc)
         error = f"sandbox killed by {signame}"
+        if -rc == signal.SIGKILL:
+            error += f" (CPU limit of {limits.cpu_s}s, or out of memory)"
         missing = f"no result: {error}"
     elif load is None:
         error = f"sandbox exited with code {rc} before reporting results"
