@@ -26,7 +26,7 @@ def test_cli_run_report_artifact_and_offline_rescore(tmp_path):
     jsonschema = pytest.importorskip("jsonschema", reason="install the dev extra: pip install -e '.[dev]'")
     home = tmp_path / "home"
     p = subprocess.run(
-        [sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", "reasonmath", "--profile", "quick"],
+        [sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", "reasonmath", "--profile", "quick", "--max-tokens", "128"],
         capture_output=True, text=True, env=_env(home), timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
@@ -59,7 +59,7 @@ def _pytest_suites(tmp_path, name, *extra):
     xml = tmp_path / f"{name}.xml"
     p = subprocess.run(
         [sys.executable, "-m", "pytest", "suites/", "--benchloop-provider=llamacpp", "--benchloop-model=smollm2-135m", "--benchloop-profile=quick",
-         f"--benchloop-runs-dir={runs}", f"--junitxml={xml}", "-p", "no:cacheprovider", "-q", *extra],
+         "--benchloop-max-tokens=64", "--benchloop-trials=2", f"--benchloop-runs-dir={runs}", f"--junitxml={xml}", "-p", "no:cacheprovider", "-q", *extra],
         capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path / "home"), timeout=900,
     )
     assert p.returncode in (0, 1), p.stdout[-3000:] + p.stderr[-2000:]
