@@ -73,7 +73,7 @@ def suite_score(tasks: list[dict]) -> dict:
     binary = all(s in (0.0, 100.0) for s in scores)
     mean = sum(scores) / n
     ci = wilson(sum(1 for s in scores if s == 100.0), n) if binary else bootstrap_mean(scores)
-    return {
+    out = {
         "score": round(mean, 2),
         "n": n,
         "ci95": list(ci),
@@ -81,11 +81,18 @@ def suite_score(tasks: list[dict]) -> dict:
         "errors": sum(1 for t in tasks if t.get("error")),
         "interval": "wilson" if binary else "bootstrap",
     }
+    # instructfollow reports a loose score beside the strict one; a task without one
+    # (errored) counts as 0, like its strict score.
+    if any("loose_score" in (t.get("detail") or {}) for t in tasks):
+        out["loose_score"] = round(sum(float((t.get("detail") or {}).get("loose_score") or 0.0) for t in tasks) / n, 2)
+    return out
 
 
 def score_run(run: dict) -> dict:
     """The ``scores`` block of run.json, from its tasks (and ``speed`` block)."""
-    tasks = run.get("tasks") or []
+    # A skipped task (the speed suite's concurrency sweep when not requested) is
+    # neutral: it counts toward no suite, quality, speed or reliability number.
+    tasks = [t for t in (run.get("tasks") or []) if not t.get("skipped")]
     by_suite: dict[str, list] = {}
     for t in tasks:
         by_suite.setdefault(t.get("suite") or "?", []).append(t)

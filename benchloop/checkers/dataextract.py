@@ -13,6 +13,7 @@ Task ``check``::
       total: {tolerance: 0.01}
       date: {type: date}         # also: time, datetime (normalized from many formats)
       vendor: {match: ci}        # exact | ws (default) | ci | loose ; accept: [alternatives]
+      "items[].name": {accept: {Oat milk: [oat milk 1l]}}   # list items: per expected value
       items: {ordered: true}     # lists are order-free unless ordered: true
       note: {optional: true}     # a null field may then be missing instead of null
     string_match: ci             # default match for every string in the task
@@ -45,6 +46,9 @@ RULE_TYPES = ("string", "number", "integer", "bool", "date", "time", "datetime",
 
 # --------------------------------------------------------------------------- JSON finding
 
+_THINK_CLOSE = re.compile(r"</think>", re.I)
+
+
 def strip_think(text: str) -> str:
     """Remove ``<think>…</think>`` blocks (an unclosed one runs to the end) and stray closers.
 
@@ -62,7 +66,7 @@ def strip_think(text: str) -> str:
         if k < 0:
             break
         i = k + 8
-    return "".join(out).replace("</think>", "").replace("</THINK>", "")
+    return _THINK_CLOSE.sub("", "".join(out))
 
 
 def _no_constants(name):
@@ -317,7 +321,10 @@ def _scalar_ok(expected, got, rule: dict, ctx: dict) -> tuple[bool, str]:
     if not isinstance(got, str):
         return False, f"expected a string, got {type(got).__name__}"
     match = rule.get("match") or ctx.get("string_match") or "ws"
-    accepted = [expected, *(rule.get("accept") or [])]
+    alts = rule.get("accept") or []
+    if isinstance(alts, dict):  # per expected value: {"towbar": ["tow bar"]}
+        alts = alts.get(str(expected)) or []
+    accepted = [expected, *alts]
     g = norm_string(got[:2000], match)
     ok = any(g == norm_string(str(a), match) for a in accepted)
     return ok, f"expected {str(expected)[:60]!r}, got {got[:60]!r}"
@@ -456,7 +463,10 @@ def _substantive_right(expected, checks: list, rules: dict) -> bool:
             null_paths.add(path)
 
     walk(expected, "")
-    return any(c.get("ok") and c["name"] not in null_paths and c.get("detail") != "unexpected key" for c in checks)
+    return any(
+        (c.get("ok") or c.get("credit", 0) > 0) and c["name"] not in null_paths and c.get("detail") != "unexpected key"
+        for c in checks
+    )
 
 
 # --------------------------------------------------------------------------- interface
@@ -475,6 +485,11 @@ def validate(task: dict):
             return ("check", f"rule for {path!r}: type must be one of {', '.join(RULE_TYPES)}")
         if "match" in rule and rule["match"] not in MATCHES:
             return ("check", f"rule for {path!r}: match must be one of {', '.join(MATCHES)}")
+        acc = rule.get("accept")
+        if acc is not None and not isinstance(acc, (list, dict)):
+            return ("check", f"rule for {path!r}: accept must be a list or a mapping")
+        if "[]" in path and isinstance(acc, list):
+            return ("check", f"rule for {path!r}: inside a list, accept must map each expected value to its alternatives")
         if rule.get("numeric_order") not in (None, "mdy", "dmy"):
             return ("check", f"rule for {path!r}: numeric_order must be mdy or dmy")
         if rule.get("optional") and not _path_is_null(chk["expected"], path):
