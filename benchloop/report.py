@@ -80,6 +80,8 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
     notes.append(f"status {run.get('status')}")
     notes.append(f"manifest {str(run.get('manifest_hash') or '')[:12]}")
     console.print("  " + " · ".join(notes), style="dim")
+    if run.get("speed"):
+        print_speed(run["speed"], console)
     if run_dir:
         console.print(f"run directory: {run_dir}", soft_wrap=True, highlight=False)
 
@@ -93,8 +95,11 @@ def to_markdown(run: dict) -> str:
     sp = run.get("speed")
     if sp:
         out += ["", "## Speed", "", "| scenario | decode tok/s | prefill tok/s | TTFT ms | roofline % |", "|---|---:|---:|---:|---:|"]
-        for name, sc in (sp.get("scenarios") or {}).items():
+        for name, sc in sorted((sp.get("scenarios") or {}).items(), key=lambda kv: (kv[1].get("prompt_tokens") or 0, kv[0])):
             out.append(f"| {name} | {_fmt(sc.get('decode_tok_s'))} | {_fmt(sc.get('prefill_tok_s'))} | {_fmt(sc.get('ttft_ms'))} | {_fmt(sc.get('roofline_pct'))} |")
+        out += [""] + [f"- {safe_text(n, 300)}" for n in (sp.get("flags") or []) + (sp.get("notes") or [])]
+        roof = sp.get("roofline") or {}
+        out.append(f"- roofline: {_fmt(sp.get('roofline_pct'))}% of {_fmt(sp.get('roofline_tok_s'))} tok/s ({_fmt(roof.get('bandwidth_gb_s'))} GB/s, {safe_text(roof.get('bytes_source'), 100)})" if sp.get("roofline_pct") is not None else f"- roofline: {safe_text(roof.get('note') or 'unknown', 200)}")
     return "\n".join(out) + "\n"
 
 
@@ -104,8 +109,47 @@ def to_csv(run: dict) -> str:
     w.writerow(["run_id", "suite", "task_id", "score", "passed", "error", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "finish_reason"])
     for t in run.get("tasks") or []:
         w.writerow([run.get("run_id"), t.get("suite"), t.get("task_id"), t.get("score"), t.get("passed"), safe_text(t.get("error") or "", 200), t.get("latency_ms"), t.get("ttft_ms"), t.get("prompt_tokens"), t.get("completion_tokens"), t.get("finish_reason")])
+    if run.get("speed"):
+        from benchloop.speed import csv_rows
+
+        w.writerow([])
+        for row in csv_rows(run):
+            w.writerow(row)
     return buf.getvalue()
 
 
 def to_json(run: dict) -> str:
     return json.dumps(run, indent=1, sort_keys=True, ensure_ascii=False)
+
+
+def print_speed(sp: dict, console) -> None:
+    """The speed suite's table per scenario (and per concurrency level), then its
+    roofline basis, flags and notes."""
+    from rich.table import Table
+
+    from benchloop.speed import SCENARIO_COLUMNS, scenario_rows
+
+    t = Table(title="speed", title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
+    for key, label in SCENARIO_COLUMNS:
+        t.add_column(label, justify="left" if key in ("scenario", "status") else "right")
+    for row in scenario_rows(sp):
+        t.add_row(*[safe_text(row[k], 60) if isinstance(row[k], str) else _fmt(row[k], 3 if k == "client_server_ratio" else 1) if isinstance(row[k], float) else ("—" if row[k] is None else str(row[k])) for k, _ in SCENARIO_COLUMNS])
+    console.print(t)
+    levels = (sp.get("concurrency") or {}).get("levels") or []
+    if levels:
+        c = Table(title="concurrency", title_justify="left", box=None, pad_edge=False, header_style="bold")
+        for label in ("streams", "total tok/s", "per-stream tok/s", "TTFT p90 ms", "valid"):
+            c.add_column(label, justify="right")
+        for lv in levels:
+            c.add_row(str(lv.get("concurrency")), _fmt(lv.get("aggregate_tok_s")), _fmt(lv.get("per_stream_tok_s")), _fmt(lv.get("ttft_p90_ms")), f"{lv.get('valid_requests')}/{lv.get('requests')}")
+        console.print(c)
+    roof = sp.get("roofline") or {}
+    head = f"  headline decode {_fmt(sp.get('decode_tok_s'))} tok/s · TTFT {_fmt(sp.get('ttft_ms'))} ms · roofline "
+    head += f"{_fmt(sp.get('roofline_pct'))}% of {_fmt(sp.get('roofline_tok_s'))} tok/s" if sp.get("roofline_pct") is not None else safe_text(roof.get("note") or "unknown", 200)
+    if roof.get("bandwidth_gb_s") and roof.get("bytes_per_token"):
+        head += f" ({_fmt(roof['bandwidth_gb_s'])} GB/s, {_fmt(roof['bytes_per_token'] / 1e6)} MB/token)"
+    if sp.get("load_ms") is not None:
+        head += f" · cold start {_fmt(sp['load_ms'], 0)} ms"
+    console.print(head, style="dim", soft_wrap=True, highlight=False)
+    for line in (sp.get("flags") or []) + (sp.get("notes") or []):
+        console.print("  " + safe_text(line, 300), style="yellow" if line in (sp.get("flags") or []) else "dim", soft_wrap=True, highlight=False)

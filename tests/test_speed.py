@@ -1,0 +1,422 @@
+"""Tests for the speed suite (benchloop/speed.py).
+
+The timing tests run against the scripted endpoint, a real HTTP server with a known
+schedule (first token after 300 ms, then one chunk every token_delay_s), so TTFT and
+decode tok/s have exact expected values; the pure math is also tested on synthetic
+timestamps. One test runs a small scenario against the real SmolLM2 through llama.cpp.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from benchloop import speed
+from benchloop.harnesses.raw import RawHarness
+from benchloop.providers import make_provider
+from benchloop.providers.base import ChatResult
+from benchloop.runner import RunContext, run_task
+from benchloop.scoring import score_run, speed_score_local
+from benchloop.tasks import load_suite
+from benchloop.testing.scripted import Reply, count_prompt_tokens
+
+WORDS16 = " ".join(f"w{i}" for i in range(16))
+WORDS12 = " ".join(f"w{i}" for i in range(12))
+
+
+def within(got, want, rel=0.05):
+    return got is not None and abs(got - want) <= rel * abs(want)
+
+
+def ctx_for(url, *, provider="openai_compat", model="scripted-model", trials=2, remote=False, concurrency=None):
+    p = make_provider(provider, url)
+    return RunContext(provider=p, harness=RawHarness(), model=model, settings={"trials": trials, "remote": remote, "concurrency": concurrency})
+
+
+def scenario(prompt_tokens=64, max_tokens=16, warmup=0, name="short", tid="sp-001"):
+    return {"id": tid, "suite": "speed", "kind": "scenario", "scenario": name, "prompt_tokens": prompt_tokens, "max_tokens": max_tokens, "warmup": warmup}
+
+
+def timed(reply: Reply):
+    """A responder: the overhead probe (max_tokens=1) answers at once, the rest follow ``reply``."""
+
+    def responder(req):
+        if req["body"].get("max_tokens") == 1:
+            return Reply(content="ok", prompt_tokens=reply.prompt_tokens)
+        return reply
+
+    return responder
+
+
+# ---- pure math --------------------------------------------------------------------------
+
+
+def synthetic(n, per_chunk, first_s=0.3, delay_s=0.05, *, usage=True, reasoning_tokens=None):
+    m = -(-n // per_chunk)
+    return ChatResult(
+        content="x" * n,
+        completion_tokens=n if usage else None,
+        prompt_tokens=100,
+        token_source="server" if usage else "counted",
+        t_sent=0.0,
+        t_first_chunk=first_s,
+        t_first_token=first_s,
+        t_last_token=first_s + (m - 1) * delay_s,
+        t_done=first_s + (m - 1) * delay_s + 0.001,
+        content_chunks=m,
+        reasoning_tokens=reasoning_tokens,
+        finish_reason="length",
+    )
+
+
+def test_decode_counts_tokens_after_the_first_chunk_not_chunks():
+    one = speed.request_metrics(synthetic(20, 1), expected_prompt_tokens=100)
+    assert one["decode_tok_s"] == pytest.approx(20.0)
+    assert one["ttft_ms"] == pytest.approx(300.0)
+    four = speed.request_metrics(synthetic(20, 4), expected_prompt_tokens=100)
+    # 5 chunks of 4 tokens, 50 ms apart: 16 tokens after the first chunk in 200 ms
+    assert four["first_chunk_tokens"] == pytest.approx(4.0)
+    assert four["decode_tok_s"] == pytest.approx(80.0)
+    naive = (20 - 1) / 0.2
+    assert abs(four["decode_tok_s"] - naive) > 10  # (n-1)/span would overstate it
+    assert one["valid"] and four["valid"]
+    assert one["prefill_tok_s"] == pytest.approx(100 / 0.3, rel=1e-3)
+
+
+def test_content_rate_excludes_reasoning_tokens():
+    m = speed.request_metrics(synthetic(20, 1, reasoning_tokens=15))
+    assert m["decode_tok_s"] == pytest.approx(20.0)
+    assert m["content_tok_s"] == pytest.approx(5.0)
+
+
+def test_single_chunk_reply_is_not_a_decode_measurement():
+    m = speed.request_metrics(synthetic(8, 8))
+    assert m["decode_tok_s"] is None and not m["valid"]
+    assert any(f.startswith("too_short") for f in m["flags"])
+
+
+def test_missing_usage_is_noted_not_silent():
+    m = speed.request_metrics(synthetic(10, 1, usage=False))
+    assert m["token_source"] == "counted"
+    assert any("no server usage" in n for n in m["notes"])
+
+
+def test_server_rates_llamacpp_and_ollama():
+    assert speed.server_rates({"predicted_per_second": 42.5, "prompt_per_second": 900.0, "prompt_n": 10, "cache_n": 0})["server_decode_tok_s"] == 42.5
+    o = speed.server_rates({"eval_count": 50, "eval_duration": 2_000_000_000, "prompt_eval_count": 100, "prompt_eval_duration": 500_000_000})
+    assert o["server_decode_tok_s"] == pytest.approx(25.0) and o["server_prefill_tok_s"] == pytest.approx(200.0)
+    assert speed.server_rates({"predicted_per_second": 0.0})["server_decode_tok_s"] is None
+    assert speed.server_rates("junk")["server_decode_tok_s"] is None
+
+
+def test_context_clamp_is_planned_and_said():
+    assert speed.plan_prompt_tokens(2048, 8192, 256) == (2048, None)
+    n, note = speed.plan_prompt_tokens(8192, 4096, 128)
+    assert n == 4096 - 128 - speed.PROMPT_MARGIN and "clamped" in note and "4096" in note
+    assert speed.plan_prompt_tokens(8192, None, 128) == (8192, None)
+
+
+def test_parse_levels():
+    assert speed.parse_levels("4, 1,2,2") == [1, 2, 4]
+    assert speed.parse_levels(None) == [] and speed.parse_levels("") == []
+    for bad in ("0", "1,x", "65", "-1"):
+        with pytest.raises(ValueError, match="concurrency"):
+            speed.parse_levels(bad)
+
+
+def test_request_extra_depends_on_the_server():
+    ll = speed.request_extra({"kind": "llama.cpp"}, prompt_tokens=100, max_tokens=10)
+    assert ll == {"cache_prompt": False, "ignore_eos": True}
+    assert speed.request_extra({"kind": "openai"}, prompt_tokens=100, max_tokens=10) == {}
+    assert speed.request_extra({"kind": "ollama"}, prompt_tokens=1000, max_tokens=100)["options"]["num_ctx"] >= 1100
+
+
+# ---- every task in tasks/speed.yaml -------------------------------------------------------
+
+SUITE = load_suite("speed")
+
+
+@pytest.mark.parametrize("task", SUITE["tasks"], ids=[t["id"] for t in SUITE["tasks"]])
+def test_every_task_valid_measurement_scores_and_truncated_one_does_not(task):
+    assert speed.validate(task) is None
+    good = [dict(speed.request_metrics(synthetic(task["max_tokens"], 1), expected_prompt_tokens=100)) for _ in range(3)]
+    cut = ChatResult(**{**synthetic(task["max_tokens"], 1).__dict__, "prompt_tokens": 60})
+    bad = [speed.request_metrics(cut, expected_prompt_tokens=100)] + good[:2]
+    ok = speed.scenario_verdict(speed.scenario_summary(task, good, trials=3), remote=False)
+    assert ok["passed"] and ok["score"] == speed_score_local(20.0) > 0
+    wrong = speed.scenario_verdict(speed.scenario_summary(task, bad, trials=3), remote=False)
+    assert not wrong["passed"] and wrong["score"] == 0.0 and "truncated" in wrong["reason"]
+
+
+@pytest.mark.parametrize("field,value", [("kind", "burst"), ("scenario", "huge"), ("prompt_tokens", 4), ("max_tokens", 1), ("rounds", 99)])
+def test_validate_rejects_broken_tasks(field, value):
+    t = dict(SUITE["tasks"][0], **{field: value})
+    assert speed.validate(t)[0] == field
+
+
+# ---- the scripted schedule, over real HTTP ------------------------------------------------
+
+
+def measure(ep, trials=4):
+    """A warm-up, then ``trials`` requests. A busy box (CI, or a shared 2-core machine
+    where client and server also share a GIL) delays single requests by tens of ms, and
+    that noise only ever adds latency: TTFR/TTFT are the minimum over the trials (the
+    best estimate of the schedule), rates the median. A wrong definition (role chunk as
+    first token, chunks as tokens) is off in every trial, so it still fails."""
+    import statistics
+
+    p = make_provider("openai_compat", ep.url)
+    msgs = [{"role": "user", "content": "go"}]
+    runs = [speed.measure_request(p, "scripted-model", msgs, max_tokens=16, extra=None, expected_prompt_tokens=count_prompt_tokens(msgs))[0] for _ in range(trials + 1)][1:]
+    p.close()
+    assert all(m["valid"] for m in runs), [m["flags"] for m in runs]
+    out = dict(runs[-1])
+    for k in ("ttfr_ms", "ttft_ms"):
+        out[k] = min(m[k] for m in runs)
+    for k in ("decode_tok_s", "server_decode_tok_s", "client_server_ratio"):
+        out[k] = statistics.median(m[k] for m in runs)
+    return out, None
+
+
+def test_schedule_300ms_then_50ms_per_token(scripted):
+    ep = scripted(lambda req: Reply(content=WORDS12, first_delay_s=0.3, token_delay_s=0.05))
+    m, _ = measure(ep)
+    assert m["valid"], m["flags"]
+    assert within(m["ttft_ms"], 300.0), m
+    assert within(m["decode_tok_s"], 20.0), m
+    assert within(m["server_decode_tok_s"], 20.0) and within(m["client_server_ratio"], 1.0)
+
+
+def test_role_only_first_chunk_is_ttfr_not_ttft(scripted):
+    ep = scripted(lambda req: Reply(content=WORDS12, first_delay_s=0.3, token_delay_s=0.05, role_chunk_first=True))
+    m, _ = measure(ep)
+    assert m["ttfr_ms"] < 100.0, m
+    assert within(m["ttft_ms"], 300.0), m
+    assert within(m["decode_tok_s"], 20.0), m
+
+
+def test_four_tokens_per_chunk_decode_still_right(scripted):
+    # 12 tokens in 3 chunks, 200 ms apart: 4 tokens per 200 ms = 20 tok/s
+    ep = scripted(lambda req: Reply(content=WORDS12, first_delay_s=0.3, token_delay_s=0.2, tokens_per_chunk=4))
+    m, _ = measure(ep)
+    assert m["token_chunks"] == 3 and m["completion_tokens"] == 12
+    assert within(m["ttft_ms"], 300.0), m
+    assert within(m["decode_tok_s"], 20.0), m
+    assert within(m["client_server_ratio"], 1.0), m
+
+
+def test_scenario_calibrates_exactly_and_scores_the_schedule(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.3, token_delay_s=0.05)))
+    ctx = ctx_for(ep.url)
+    rec = run_task(scenario(prompt_tokens=64), ctx)
+    sp = rec["speed"]
+    assert rec["error"] is None and rec["passed"], rec["reason"]
+    assert sp["calibration"]["method"] == "tokenize" and sp["prompt_tokens"] == 64
+    assert [q["prompt_tokens"] for q in sp["requests"]] == [64, 64]
+    assert within(sp["metrics"]["ttft_ms"]["min"], 300.0) and within(sp["decode_tok_s"], 20.0)  # min: see measure()
+    assert rec["score"] == speed_score_local(sp["decode_tok_s"])
+    chats = [r for r in ep.received if r["path"].endswith("/chat/completions")]
+    texts = [r["messages"][0]["content"] for r in chats]
+    assert len({t.split("\n", 1)[0] for t in texts}) == len(texts)  # a unique nonce first, each time
+    assert all(t.startswith("Request ") for t in texts)
+    # not a llama.cpp server: no unknown fields that a hosted API would reject
+    assert not any("cache_prompt" in r["body"] or "ignore_eos" in r["body"] for r in chats)
+    json.dumps(rec)  # plain JSON for xdist and the artifact
+
+
+def test_truncating_endpoint_is_flagged_and_not_scored(scripted):
+    def responder(req):
+        n = count_prompt_tokens(req["messages"])
+        return Reply(content=WORDS16, token_delay_s=0.01, prompt_tokens=min(n, 40))
+
+    ep = scripted(responder)
+    rec = run_task(scenario(prompt_tokens=96, tid="sp-003", name="long"), ctx_for(ep.url))
+    assert not rec["passed"] and rec["score"] == 0.0
+    assert any(f.startswith("truncated") for f in rec["speed"]["flags"])
+    assert "truncated" in rec["reason"]
+    good = run_task(scenario(prompt_tokens=32), ctx_for(ep.url))
+    assert good["passed"]
+    agg = speed.aggregate([good, rec], {"model": {"size_bytes": 1_000_000}})
+    assert agg["headline"]["decode"] == ["short"]
+    assert agg["scenarios"]["long"]["roofline_pct"] is None
+    assert any("long: invalid" in f and "truncated" in f for f in agg["flags"])
+    from benchloop.report import to_markdown
+
+    assert "truncated" in to_markdown({"run_id": "x", "speed": agg, "scores": {}})
+
+
+def test_cached_prompt_tokens_are_flagged(scripted):
+    ep = scripted(lambda req: Reply(content=WORDS16, token_delay_s=0.01, cached_tokens=20))
+    rec = run_task(scenario(prompt_tokens=48), ctx_for(ep.url))
+    assert not rec["passed"] and rec["score"] == 0.0
+    assert any(f.startswith("cached") for f in rec["speed"]["flags"])
+
+
+def test_usage_calibration_without_tokenize(scripted):
+    """An endpoint without /tokenize (hosted API, Ollama): calibrated from probe usage."""
+    ep = scripted(timed(Reply(content=WORDS16, token_delay_s=0.01)))
+    ctx = ctx_for(ep.url)
+    server = {"kind": "openai", "tokenize": False, "n_ctx": None}
+    b = speed.PromptBuilder(ctx.provider, ctx.model, server)
+    cal = b.calibrate(80)
+    assert cal["method"] == "usage" and abs(cal["error_tokens"]) <= 1 and cal["probe_requests"] <= 6
+    assert count_prompt_tokens(b.messages(b.nonces.next(), cal["k"])) == cal["prompt_tokens"]
+
+
+# ---- concurrency sweep ------------------------------------------------------------------
+
+
+def _sweep(ctx):
+    t = next(t for t in SUITE["tasks"] if t["kind"] == "sweep")
+    return run_task(dict(t, prompt_tokens=32, max_tokens=8, rounds=1, warmup=0), ctx)
+
+
+def test_sweep_not_requested_is_skipped_and_neutral(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, token_delay_s=0.01)))
+    rec = _sweep(ctx_for(ep.url))
+    assert rec["skipped"] and rec["error"] is None and "--concurrency" in rec["reason"]
+    assert not [r for r in ep.received if r["path"].endswith("/chat/completions")]
+    other = {"suite": "speed", "task_id": "sp-001", "score": 50.0, "passed": True, "error": None}
+    err = {"suite": "reasonmath", "task_id": "rm-001", "score": 0.0, "passed": False, "error": "x"}
+    base = {"tasks": [other, err], "speed": {"decode_tok_s": 30.0}}
+    with_skip = dict(base, tasks=[other, err, dict(rec, suite="speed", task_id="sp-004")])
+    assert score_run(with_skip) == score_run(base)
+
+
+def test_sweep_measures_each_level(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.05, token_delay_s=0.02)))
+    rec = _sweep(ctx_for(ep.url, concurrency="1,3"))
+    levels = rec["speed"]["levels"]
+    assert rec["passed"], rec["reason"]
+    assert [lv["concurrency"] for lv in levels] == [1, 3]
+    assert [lv["requests"] for lv in levels] == [1, 3]
+    assert all(within(lv["per_stream_tok_s"], 50.0, 0.25) for lv in levels), levels
+    # three streams at once on a server that serves them in parallel: ~3x the total rate
+    assert levels[1]["aggregate_tok_s"] > 2.0 * levels[0]["aggregate_tok_s"]
+    chats = [r for r in ep.received if r["path"].endswith("/chat/completions") and r["body"].get("max_tokens") != 1]
+    starts = sorted(r["received_at"] for r in chats)[-3:]
+    assert starts[-1] - starts[0] < 0.2  # together: one request alone takes 0.35 s
+
+
+def test_bad_concurrency_value_is_a_clear_error(scripted):
+    ep = scripted()
+    rec = _sweep(ctx_for(ep.url, concurrency="two"))
+    assert rec["error"] and "concurrency" in rec["error"] and not rec["passed"]
+
+
+# ---- run level: aggregate, roofline, report -----------------------------------------------
+
+
+def _summary(name, prompt, decode, ttft, prefill, valid=True):
+    return {"speed": {"kind": "scenario", "scenario": name, "task_id": name, "prompt_tokens": prompt, "valid": valid, "decode_tok_s": decode, "content_tok_s": decode, "server_decode_tok_s": decode, "client_server_ratio": 1.0, "ttft_ms": ttft, "ttfr_ms": ttft, "prefill_tok_s": prefill, "bandwidth": {"gb_s": 10.0, "method": "m"}, "flags": [] if valid else ["truncated: x"], "notes": [], "trials": 3, "metrics": {}}}
+
+
+def test_aggregate_headline_and_roofline():
+    recs = [_summary("long", 8000, 60.0, 900.0, 800.0), _summary("short", 128, 100.0, 50.0, 300.0), _summary("medium", 2048, 80.0, 300.0, 700.0)]
+    agg = speed.aggregate(recs, {"model": {"size_bytes": 100e6}, "engine": {"load_ms": 812.0}})
+    assert agg["decode_tok_s"] == 80.0  # median of the scenario medians
+    assert agg["ttft_ms"] == 50.0 and agg["prefill_tok_s"] == 800.0  # shortest / longest prompt
+    assert agg["roofline_tok_s"] == pytest.approx(100.0)  # 10 GB/s / 100 MB per token
+    assert agg["roofline_pct"] == pytest.approx(80.0)
+    assert agg["scenarios"]["short"]["roofline_pct"] == pytest.approx(100.0)
+    assert agg["load_ms"] == 812.0
+    override = speed.aggregate(recs, {"model": {"size_bytes": 100e6}, "settings": {"model_bytes": 50e6}})
+    assert override["roofline_tok_s"] == pytest.approx(200.0) and override["roofline"]["bytes_source"] == "--model-bytes"
+
+
+def test_roofline_unknown_is_said_not_guessed():
+    recs = [_summary("short", 128, 100.0, 50.0, 300.0)]
+    agg = speed.aggregate(recs, {"model": {"name": "m"}})
+    assert agg["roofline_pct"] is None and "unknown" in agg["roofline"]["note"] and "--model-bytes" in agg["roofline"]["note"]
+    remote = speed.aggregate(recs, {"model": {"size_bytes": 1e6}, "remote": True})
+    assert remote["roofline_pct"] is None and "remote" in remote["roofline"]["note"]
+    assert remote["decode_tok_s"] == 100.0
+
+
+def test_invalid_scenarios_leave_no_speed_to_score():
+    agg = speed.aggregate([_summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 1e6}})
+    assert agg["decode_tok_s"] is None and not agg["valid"]
+    run = {"tasks": [{"suite": "speed", "task_id": "sp-003", "score": 0.0, "passed": False}], "speed": agg}
+    assert score_run(run)["speed"] == 0.0
+
+
+def test_bandwidth_probe_is_short_and_positive():
+    t0 = time.perf_counter()
+    bw = speed.measure_bandwidth(size_mib=64, reps=3)
+    assert time.perf_counter() - t0 < 1.5
+    assert bw["gb_s"] and bw["gb_s"] > 0.1 and "memcpy" in bw["method"]
+
+
+def test_reports_show_speed(tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from benchloop.report import print_report, to_csv, to_markdown
+
+    agg = speed.aggregate([_summary("short", 128, 100.0, 50.0, 300.0), _summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 100e6}})
+    run = {"run_id": "r1", "speed": agg, "scores": {"suites": {}}, "tasks": []}
+    buf = StringIO()
+    print_report(run, console=Console(file=buf, width=200))
+    out = buf.getvalue()
+    assert "decode tok/s" in out and "short" in out and "truncated" in out and "roofline" in out
+    md = to_markdown(run)
+    assert "| short | 100.0 |" in md and "roofline" in md
+    csv_text = to_csv(run)
+    assert "speed_scenario" in csv_text and "r1,short,roofline_pct,100.0" in csv_text
+
+
+# ---- the real model ---------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_real_smollm_client_agrees_with_llamacpp(smollm_engine):
+    ctx = ctx_for(smollm_engine.url, provider="llamacpp", model="smollm2-135m", trials=2)
+    rec = run_task(scenario(prompt_tokens=64, max_tokens=16, warmup=0), ctx)
+    sp = rec["speed"]
+    assert rec["error"] is None and rec["passed"], rec["reason"]
+    assert sp["server"]["kind"] == "llama.cpp" and sp["server"]["n_ctx"] == smollm_engine.ctx_per_slot
+    assert sp["request_extra"]["cache_prompt"] is False and rec["request"]["cache_prompt"] is False
+    # calibrated against the server's tokenizer and chat template: exact
+    assert [q["prompt_tokens"] for q in sp["requests"]] == [64, 64]
+    assert all(q["completion_tokens"] == 16 for q in sp["requests"])
+    assert all(abs(q["client_server_ratio"] - 1.0) < 0.05 for q in sp["requests"]), [q["client_server_ratio"] for q in sp["requests"]]
+    assert sp["bandwidth"]["gb_s"] > 0
+
+
+# ---- through the pytest plugin: the run artifact gets ``speed`` and a score ---------------
+
+
+def test_suite_through_pytest_writes_run_speed(pytester, scripted, tmp_path):
+    from pathlib import Path
+
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.02, token_delay_s=0.01)))
+    runs = tmp_path / "runs"
+    suite = str(Path(__file__).resolve().parents[1] / "suites" / "test_speed.py")
+    res = pytester.runpytest_subprocess(
+        suite, "-p", "no:cacheprovider", "-rs",
+        "--benchloop-provider=openai_compat", f"--benchloop-endpoint={ep.url}", "--benchloop-model=scripted-model",
+        f"--benchloop-runs-dir={runs}", "--benchloop-task=sp-001", "--benchloop-task=sp-004", "--benchloop-trials=2",
+    )
+    res.assert_outcomes(passed=1, skipped=1)
+    res.stdout.fnmatch_lines(["*--concurrency*"])
+    (d,) = [x for x in runs.iterdir() if x.is_dir()]
+    run = json.loads((d / "run.json").read_text())
+    sp = run["speed"]
+    for key in ("decode_tok_s", "prefill_tok_s", "ttft_ms", "ttfr_ms", "server_decode_tok_s", "roofline_pct", "content_tok_s", "scenarios"):
+        assert key in sp
+    assert within(sp["decode_tok_s"], 100.0, 0.25) and sp["scenarios"]["short"]["valid"]
+    assert run["scores"]["speed"] == speed_score_local(sp["decode_tok_s"])
+    assert run["scores"]["suites"]["speed"]["n"] == 1  # the skipped sweep counts nowhere
+    assert run["scores"]["reliability"] == 100.0
+    assert run["manifest"]["suites"]["speed"]["checker"] == speed.CHECKER_VERSION
+
+
+def test_endpoint_without_usage_is_measured_with_notes_not_silently(scripted):
+    ep = scripted(lambda req: Reply(content=WORDS16, token_delay_s=0.02, usage=False, timings=False))
+    rec = run_task(scenario(prompt_tokens=64), ctx_for(ep.url))
+    sp = rec["speed"]
+    assert sp["calibration"]["method"] == "estimate"
+    assert any("not calibrated" in n for n in sp["notes"]) and any("no server usage" in n for n in sp["notes"])
+    assert rec["passed"] and within(sp["decode_tok_s"], 50.0, 0.1)
