@@ -15,7 +15,29 @@ RECORD_KEY = pytest.StashKey()  # -> dict, the task record of one test
 INACTIVE = "BenchLoop suites need a model: pass --benchloop-model=NAME (or set BENCHLOOP_MODEL)"
 
 
-def pytest_addoption(parser):
+def _stop_rewriting_library(pluginmanager) -> None:
+    """Keep pytest's assertion rewriting off the BenchLoop library.
+
+    pytest marks every top-level package of a distribution with a pytest11 entry point
+    for rewriting, which for ``benchloop-cli`` means all of ``benchloop`` (providers,
+    checkers, engine...), not just this plugin. A rewritten module is parsed and compiled
+    by pytest instead of loaded from the bytecode pip wrote, and where pytest cannot cache
+    its own bytecode (read-only site-packages, PYTHONDONTWRITEBYTECODE) that happens on
+    every run: about 10 ms a module, most of a benchmark's start-up. The library holds no
+    test asserts, so nothing is lost. This touches pytest's private state; if it is not
+    there, nothing changes.
+    """
+    hook = getattr(pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    if isinstance(marked, set) and "benchloop" in marked:
+        marked.discard("benchloop")
+        cache = getattr(hook, "_marked_for_rewrite_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
+def pytest_addoption(parser, pluginmanager):
+    _stop_rewriting_library(pluginmanager)
     from benchloop.options import OPTIONS, dest, flag
 
     group = parser.getgroup("benchloop", "BenchLoop LLM benchmark")

@@ -45,3 +45,15 @@ def test_wheel_in_fresh_venv_runs_a_benchmark(tmp_path):
     run_dir = Path(run.stdout.strip().splitlines()[-1])
     data = json.loads((run_dir / "run.json").read_text())
     assert data["status"] == "complete" and len(data["tasks"]) == 2
+    # Installed from a wheel, pytest marks the whole dist (all of benchloop) for assertion
+    # rewriting; the plugin takes the library back off so it loads from plain bytecode.
+    (tmp_path / "probe").mkdir()
+    (tmp_path / "probe" / "test_loaders.py").write_text(
+        "import benchloop.stats\n\n"
+        "def test_loaders():\n"
+        "    assert 'site' in benchloop.stats.__file__\n"
+        "    assert type(benchloop.stats.__loader__).__name__ != 'AssertionRewritingHook'\n"
+        "    assert type(__loader__).__name__ == 'AssertionRewritingHook'  # the probe sees rewriting\n"
+    )
+    probe = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_loaders.py"], capture_output=True, text=True, env=env, cwd=tmp_path / "probe")
+    assert probe.returncode == 0, probe.stdout[-2000:]
