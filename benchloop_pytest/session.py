@@ -73,6 +73,7 @@ class BenchSession:
         self.interrupted = False
         self.listeners = []  # callables(record) — the CLI's progress bar
         self.t0 = time.perf_counter()
+        self.marks: dict[str, float] = {}  # phase -> perf_counter(), for the run's "timings_ms"
         self.model_wait_s = 0.0
         self.prior_records: list[dict] = []  # resume: finished records from the interrupted run
         self.done: set = set()  # resume: (suite, task_id) already finished, deselected at collection
@@ -101,6 +102,9 @@ class BenchSession:
         s = self.settings
         model_facts = {"name": s.model}
         engine_info = None
+        # The machine probe (GPU tools, /proc) runs while the model loads or the endpoint
+        # answers its preflight: it needs neither, and the user waits for both anyway.
+        probe = _Background(lambda: collect(hardware=s.hardware, gpu=s.gpu, gpu_memory_gb=s.gpu_memory_gb, remote=self.remote))
         if s.provider == "llamacpp":
             from benchloop.engine import Engine, EngineError
 
@@ -120,6 +124,7 @@ class BenchSession:
             except Exception:  # describing is best-effort
                 pass
         if self.resume is not None:
+            probe.result()  # the resumed run keeps its own machine facts; just don't leak the thread
             return self._reopen_run()
         self.run_id = s.run_id or new_run_id(s.model)
         from benchloop.artifact import valid_run_id
@@ -150,9 +155,10 @@ class BenchSession:
             "sampling": {"temperature": s.temperature, "seed": s.seed, "max_tokens": s.max_tokens},
             "settings": s.public(),
             "engine": engine_info,
-            "machine": collect(hardware=s.hardware, gpu=s.gpu, gpu_memory_gb=s.gpu_memory_gb, remote=self.remote),
+            "machine": probe.result(),
         }
         self.writer.write_meta(self.meta)
+        self.marks["started"] = time.perf_counter()
 
     def _xdist_workers(self) -> int:
         n = getattr(self.config.option, "numprocesses", None)
@@ -344,6 +350,7 @@ class BenchSession:
             if isinstance(task, dict) and task.get("suite"):
                 self.expected[item.nodeid] = (task["suite"], task["id"])
         self._write_plan()
+        self.marks["collected"] = time.perf_counter()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids):
@@ -366,6 +373,8 @@ class BenchSession:
             return
         rec = json.loads(raw)
         rec["nodeid"] = report.nodeid
+        self.marks.setdefault("first_task_done", time.perf_counter())
+        self.marks["last_task_done"] = time.perf_counter()
         self.records.append(rec)
         self.model_wait_s += (rec.get("model_wait_ms") or rec.get("latency_ms") or 0) / 1000.0
         if self.writer is not None:
@@ -410,7 +419,9 @@ class BenchSession:
         meta = dict(self.meta)
         meta["manifest_hash"] = man["hash"]
         meta["manifest"] = man["body"]
-        meta["wall_s"] = round(time.perf_counter() - self.t0, 3)
+        now = time.perf_counter()
+        meta["wall_s"] = round(now - self.t0, 3)
+        meta["timings_ms"] = self._timings(now)
         speed = None
         if any(r.get("suite") == "speed" for r in records):
             try:
@@ -425,6 +436,17 @@ class BenchSession:
         run = redact(run, self.secret_values())
         self.run_path = self.writer.finish(run)
         self.run = run
+
+    def _timings(self, now: float) -> dict:
+        """Where this process's wall time went, in ms from the session's start: when the
+        run directory was ready (engine loaded, machine probed), collection ended, the
+        first and last task records arrived, and the artifact was assembled. What
+        ``benchmarks/overhead.py`` splits BenchLoop's own cost by."""
+        out = {k: round(1000 * (v - self.t0), 1) for k, v in self.marks.items()}
+        out["assembled"] = round(1000 * (now - self.t0), 1)
+        if self.engine is not None:
+            out["engine_load"] = round(self.engine.load_ms, 1)
+        return out
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.is_worker or getattr(self, "run", None) is None:
@@ -443,6 +465,30 @@ class BenchSession:
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
+
+
+class _Background:
+    """Run one function in a daemon thread; ``result()`` joins it and re-raises its error."""
+
+    def __init__(self, fn):
+        import threading
+
+        self._box: dict = {}
+
+        def work():
+            try:
+                self._box["value"] = fn()
+            except BaseException as exc:  # handed to the caller of result()
+                self._box["error"] = exc
+
+        self._thread = threading.Thread(target=work, name="benchloop-probe", daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box.get("value")
 
 
 class Recorder:

@@ -30,10 +30,21 @@ def _fake_run(outputs):
     return run
 
 
-def _fake_gputil(monkeypatch, get):
+def _fake_gputil(monkeypatch, get, *, nvidia_smi=True):
     mod = types.ModuleType("GPUtil")
     mod.getGPUs = get
     monkeypatch.setitem(sys.modules, "GPUtil", mod)
+    if nvidia_smi:  # GPUtil is only consulted where nvidia-smi exists
+        monkeypatch.setattr(machine.shutil, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else None)
+
+
+def test_gputil_is_not_imported_without_nvidia_smi(monkeypatch):
+    calls = []
+    _fake_gputil(monkeypatch, lambda: calls.append(1) or [], nvidia_smi=False)
+    monkeypatch.setattr(machine.shutil, "which", lambda name: None)
+    monkeypatch.setattr(machine.platform, "system", lambda: "Linux")
+    assert machine.nvidia_gpus() == ([], "none")
+    assert calls == []
 
 
 def test_no_gpu_tools_at_all_is_a_cpu_box(no_tools):

@@ -72,6 +72,9 @@ def test_reference_replies_score_100_and_artifact_is_complete(pytester, scripted
     for key in ("suite", "task_id", "score", "passed", "error", "latency_ms", "ttft_ms", "prompt_tokens", "completion_tokens", "output", "checks"):
         assert key in t
     assert t["prompt"][-1]["content"] in BY_PROMPT
+    tm = run["timings_ms"]  # where the session's time went, in order
+    assert 0 < tm["started"] <= tm["collected"] <= tm["first_task_done"] <= tm["last_task_done"] <= tm["assembled"]
+    assert abs(tm["assembled"] - 1000 * run["wall_s"]) <= 0.6  # the same instant, rounded apart
 
 
 def test_xdist_gives_the_same_artifact(pytester, scripted, tmp_path):
