@@ -6,6 +6,7 @@ imports what it needs inside its handler.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -386,6 +387,36 @@ def cmd_run(args) -> int:
     return execute(pargs, run_id, settings, args)
 
 
+@contextlib.contextmanager
+def only_our_plugins(pargs: list[str]):
+    """Run the suites with the pytest plugins BenchLoop needs and no others.
+
+    Whatever else is installed beside pytest (rerunfailures, randomly, cov, hypothesis...)
+    could rerun a failed task, reorder or slow a run, and loading them all costs start-up
+    time on every run. Autoloading is switched off for this one call (xdist workers
+    inherit the environment) and the needed plugins are named with ``-p``, which xdist
+    hands on to its workers.
+    """
+    import importlib.util
+
+    wanted = ["benchloop_pytest.plugin", "pytest_timeout"]
+    if "-n" in pargs:
+        wanted.append("xdist.plugin")
+    extra = []
+    for name in wanted:
+        if importlib.util.find_spec(name.split(".")[0]) is not None:
+            extra += ["-p", name]
+    before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield [*extra, *pargs]
+    finally:
+        if before is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = before
+
+
 def execute(pargs: list[str], run_id: str, settings, args) -> int:
     """Run pytest in-process with a progress bar, then print the report."""
     import json
@@ -398,7 +429,8 @@ def execute(pargs: list[str], run_id: str, settings, args) -> int:
     from benchloop.progress import Progress
 
     progress = Progress(quiet=args.json)
-    code = pytest.main(pargs, plugins=[progress])
+    with only_our_plugins(pargs) as pargs:
+        code = pytest.main(pargs, plugins=[progress])
     progress.close()
     run_dir = Path(runs_dir(settings)) / run_id
     rj = run_dir / "run.json"

@@ -98,3 +98,52 @@ def test_suites_lists_counts_profiles_and_harnesses(tmp_path):
     rm = next(s for s in data["suites"] if s["suite"] == "reasonmath")
     assert rm["tasks"] == len(TASKS) and 0 < rm["quick"] < rm["core"] <= rm["full"]
     assert "raw" in data["harnesses"] and data["profiles"] == ["quick", "core", "full"]
+
+
+def _foreign_plugin(tmp_path) -> dict:
+    """An installed third-party pytest plugin (a dist-info with a pytest11 entry point on
+    PYTHONPATH) that leaves a mark when pytest loads it and sabotages every test."""
+    site = tmp_path / "site"
+    (site / "foreign_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "foreign_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: foreign-plugin\nVersion: 1.0\n")
+    (site / "foreign_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pytest11]\nforeign = foreign_plugin\n")
+    mark = tmp_path / "loaded"
+    (site / "foreign_plugin.py").write_text(
+        "import os, pathlib\n"
+        f"pathlib.Path({str(mark)!r}).touch()\n"
+        "def pytest_runtest_call(item):\n"
+        "    raise RuntimeError('sabotaged by a foreign plugin')\n"
+    )
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    return {"env": env, "mark": mark}
+
+
+def test_run_loads_only_the_plugins_it_needs(tmp_path, scripted):
+    foreign = _foreign_plugin(tmp_path)
+    probe = subprocess.run([sys.executable, "-m", "pytest", "--co", "-q", str(tmp_path / "none")], env=dict(os.environ, **foreign["env"]), capture_output=True, text=True, cwd=tmp_path)
+    assert foreign["mark"].exists(), probe.stdout + probe.stderr  # plain pytest does load it
+    foreign["mark"].unlink()
+    ep = scripted(lambda req: BY_PROMPT.get(req["messages"][-1]["content"], "?"))
+    env = dict(os.environ, BENCHLOOP_HOME=str(tmp_path / "home"), **foreign["env"])
+    p = subprocess.run(
+        [sys.executable, "-m", "benchloop", "run", "--provider", "openai_compat", "--endpoint", ep.url, "--model", "scripted-model", "--suites", "reasonmath", "--profile", "quick", "-n", "2", "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    run = json.loads((Path(p.stdout.strip().splitlines()[-1]) / "run.json").read_text())
+    assert not foreign["mark"].exists()
+    assert run["scores"]["quality"] == 100.0 and all(t["error"] is None for t in run["tasks"])
+
+
+def test_plugin_isolation_is_undone_after_the_run(monkeypatch):
+    from benchloop.cli import only_our_plugins
+
+    monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+    with only_our_plugins(["x.py", "-n", "2"]) as args:
+        assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
+        assert args[:6] == ["-p", "benchloop_pytest.plugin", "-p", "pytest_timeout", "-p", "xdist.plugin"] and args[-3:] == ["x.py", "-n", "2"]
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "yes")
+    with only_our_plugins(["x.py"]) as args:
+        assert "xdist.plugin" not in args
+    assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "yes"
