@@ -162,9 +162,9 @@ def _delegate(module: str, func: str):
 
 
 def _runs_dir(args) -> str:
-    from benchloop.options import home
+    from benchloop.options import runs_dir
 
-    return os.path.abspath(os.path.expanduser(args.runs_dir)) if getattr(args, "runs_dir", None) else (os.environ.get("BENCHLOOP_RUNS_DIR") or os.path.join(home(), "runs"))
+    return runs_dir(given=getattr(args, "runs_dir", None))
 
 
 def _load(args):

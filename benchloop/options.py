@@ -178,7 +178,9 @@ def home() -> str:
     return os.environ.get("BENCHLOOP_HOME") or os.path.join(os.path.expanduser("~"), ".bench-loop")
 
 
-def runs_dir(s: Settings | None = None) -> str:
-    if s is not None and s.runs_dir:
-        return os.path.abspath(os.path.expanduser(s.runs_dir))
-    return os.path.join(home(), "runs")
+def runs_dir(s: Settings | None = None, *, given: str | None = None) -> str:
+    """Where runs live, the one rule every command and the dashboard share: an explicit
+    ``--runs-dir`` (``given``), else the resolved setting (flag > env > ini), else
+    ``BENCHLOOP_RUNS_DIR``, else ``<BENCHLOOP_HOME>/runs``."""
+    chosen = given or (s.runs_dir if s is not None else None) or os.environ.get("BENCHLOOP_RUNS_DIR")
+    return os.path.abspath(os.path.expanduser(chosen)) if chosen else os.path.join(home(), "runs")

@@ -124,7 +124,7 @@ def open_resume(ref: str, given: dict, *, runs_root: str | None = None, api_key:
     from benchloop.artifact import read_tasks_jsonl
     from benchloop.options import runs_dir
 
-    root = runs_root or (given.get("runs-dir") and os.path.abspath(os.path.expanduser(given["runs-dir"]))) or runs_dir()
+    root = runs_root or runs_dir(given=given.get("runs-dir"))
     run_dir = find_run_dir(ref, root)
     meta = read_meta(run_dir)
     rid = meta.get("run_id") or run_dir.name

@@ -818,9 +818,9 @@ def _dashboard_argv(args, runs_dir: str) -> list[str]:
 
 def main(args) -> int:
     """Entry point of ``benchloop dashboard`` (the CLI parsed the flags)."""
-    from benchloop.options import home
+    from benchloop.options import runs_dir as options_runs_dir
 
-    runs_dir = os.path.abspath(os.path.expanduser(args.runs_dir)) if getattr(args, "runs_dir", None) else (os.environ.get("BENCHLOOP_RUNS_DIR") or os.path.join(home(), "runs"))
+    runs_dir = options_runs_dir(given=getattr(args, "runs_dir", None))
     if getattr(args, "service_template", None):
         sys.stdout.write(service_template(args.service_template, _dashboard_argv(args, runs_dir)))
         return 0

@@ -48,3 +48,18 @@ def test_remote_autodetect_and_override():
 def test_task_list_from_env_is_split():
     s = resolve({}, env={"BENCHLOOP_TASK": "rm-001, rm-002"})
     assert s.task == ["rm-001", "rm-002"]
+
+
+def test_runs_dir_one_rule_for_every_command(monkeypatch, tmp_path):
+    from benchloop.options import resolve, runs_dir
+
+    monkeypatch.setenv("BENCHLOOP_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("BENCHLOOP_RUNS_DIR", raising=False)
+    assert runs_dir() == str(tmp_path / "home" / "runs")
+    monkeypatch.setenv("BENCHLOOP_RUNS_DIR", str(tmp_path / "env"))
+    assert runs_dir() == str(tmp_path / "env")
+    assert runs_dir(resolve({"model": "m"})) == str(tmp_path / "env")
+    assert runs_dir(resolve({"model": "m", "runs-dir": str(tmp_path / "flag")})) == str(tmp_path / "flag")
+    assert runs_dir(given=str(tmp_path / "given")) == str(tmp_path / "given")
+    monkeypatch.chdir(tmp_path)
+    assert runs_dir(given="rel") == str(tmp_path / "rel")  # stored absolute: the dashboard may run elsewhere
