@@ -83,9 +83,14 @@ class Settings:
     remote: bool | None = None  # None = auto-detect from the endpoint
 
     def public(self) -> dict:
-        """Everything but the secret, for the artifact and for logs."""
+        """Everything but the secrets, for the artifact and for logs: no API key, and
+        the endpoint without credentials a user may have written into its URL."""
+        from benchloop.providers.base import safe_endpoint
+
         d = asdict(self)
         d.pop("api_key", None)
+        if d.get("endpoint"):
+            d["endpoint"] = safe_endpoint(d["endpoint"])
         return d
 
 

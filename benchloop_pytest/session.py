@@ -14,6 +14,7 @@ import time
 import pytest
 
 from benchloop.options import OptionError, dest, is_remote, resolve, runs_dir
+from benchloop.providers.base import endpoint_secrets, safe_endpoint  # noqa: F401 - safe_endpoint is re-exported
 
 NODEID = re.compile(r"test_(?P<suite>\w+)\.py::[^\[]+\[(?P<task>[a-z]{2,3}-\d{3})\]$")
 
@@ -33,20 +34,6 @@ def _cli_options(config) -> dict:
     if ini_remote not in (None, ""):
         ini["remote"] = ini_remote
     return cli, ini
-
-
-def safe_endpoint(url: str) -> str:
-    """Strip credentials a user may have put in the URL before it reaches the artifact."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    try:
-        parts = urlsplit(url)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-    except ValueError:
-        return "<unparsable endpoint>"
 
 
 class BenchSession:
@@ -157,8 +144,13 @@ class BenchSession:
             "engine": engine_info,
             "machine": probe.result(),
         }
-        self.writer.write_meta(self.meta)
+        self._save_meta()
         self.marks["started"] = time.perf_counter()
+
+    def _save_meta(self):
+        from benchloop.artifact import redact
+
+        self.writer.write_meta(redact(self.meta, self.secret_values()))
 
     def _xdist_workers(self) -> int:
         n = getattr(self.config.option, "numprocesses", None)
@@ -228,7 +220,7 @@ class BenchSession:
         self.meta["resumed"] = [*(self.meta.get("resumed") or []), entry]
         self.meta.pop("manifest_hash", None)
         self.meta.pop("manifest", None)
-        self.writer.write_meta(self.meta)
+        self._save_meta()
 
     def _manifest(self, keys) -> dict:
         from benchloop.receipts import build_manifest
@@ -247,7 +239,7 @@ class BenchSession:
             if s not in order:
                 order.append(s)
         self.meta["plan"] = make_plan(self._manifest(set(self.expected.values())), order)
-        self.writer.write_meta(self.meta)
+        self._save_meta()
 
     # ---- both --------------------------------------------------------------------
     def make_provider(self):
@@ -259,7 +251,8 @@ class BenchSession:
         """Every key this process could send: redacted from records, artifacts and failure text."""
         import os
 
-        return [v for v in (self.settings.api_key, os.environ.get("OPENAI_API_KEY"), os.environ.get("BENCHLOOP_API_KEY")) if v]
+        keys = [v for v in (self.settings.api_key, os.environ.get("OPENAI_API_KEY"), os.environ.get("BENCHLOOP_API_KEY")) if v]
+        return keys + endpoint_secrets(self.settings.endpoint) + endpoint_secrets(getattr(self, "endpoint", None))
 
     def make_harness(self):
         from benchloop.harnesses import get_harness

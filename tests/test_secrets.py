@@ -134,3 +134,35 @@ def test_keys_go_only_to_providers_that_take_them(scripted, monkeypatch):
     p.list_models()
     p.close()
     assert ep.received[-1]["headers"].get("authorization") == f"Bearer {ENV_KEY}"
+
+
+URL_KEY = "sk-userinfo-9c8b7a6f5e4d3c2b"  # put in the endpoint URL: http://bench:KEY@host
+
+
+def test_a_key_in_the_endpoint_url_is_never_shown_or_stored(scripted, tmp_path):
+    """Some users write the key into the URL's userinfo. The provider errors that name the
+    endpoint (a connect failure, a stall) must not carry it, nor must the artifact."""
+    answers = Answers()
+    seen = []
+
+    def responder(req):
+        seen.append(1)
+        if len(seen) == 2:  # the second task stalls past the read timeout: "no progress from <endpoint>"
+            return Reply(content="ANSWER: 1", stall_s=5)
+        return answers(req)
+
+    ep = scripted(responder)
+    keyed_url = ep.url.replace("http://", f"http://bench:{URL_KEY}@") + "/v1"
+    home = tmp_path / "home"
+    tasks = ["--task=rm-001", "--task=rm-002", "--task=rm-003"]
+    res = bench(run_args(keyed_url, "--run-id", "urlkey", "--timeout", "1", "--retries", "0", *tasks), home)
+    assert res.returncode == 0, res.stderr
+    run = load_json(home / "runs" / "urlkey" / "run.json")
+    errors = [t["error"] for t in run["tasks"] if t["error"]]
+    assert errors and any(ep.url.split("//")[1] in e for e in errors), errors  # the endpoint is named...
+    assert run["endpoint"] == ep.url + "/v1"
+    dead = bench(run_args(keyed_url.replace(ep.url.rsplit(":", 1)[1], "9"), "--task=rm-001"), home)  # ...and a dead one too
+    assert dead.returncode == 2 and "cannot reach" in dead.stderr
+    written = _all_bytes(home)
+    logs = (res.stdout + res.stderr + dead.stdout + dead.stderr).encode()
+    assert URL_KEY.encode() not in written and URL_KEY.encode() not in logs

@@ -11,6 +11,38 @@ import re
 from dataclasses import asdict, dataclass, field
 
 
+def safe_endpoint(url: str) -> str:
+    """The endpoint as it may be shown or stored: scheme, host, port and path only.
+    Credentials in the userinfo (``http://user:key@host``) and the query string
+    (``?api-key=...``) never reach an error line, a record or the artifact."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    except ValueError:
+        return "<unparsable endpoint>"
+
+
+def endpoint_secrets(url: str | None) -> list[str]:
+    """Credential-like parts of an endpoint URL (userinfo, query values), for redaction.
+    Short values are left out: redaction replaces a value everywhere, model output
+    included, and a user name like ``admin`` is no secret worth mangling text for."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    if not url:
+        return []
+    try:
+        parts = urlsplit(url)
+        found = [unquote(parts.username or ""), unquote(parts.password or "")] + [v for _k, v in parse_qsl(parts.query)]
+    except ValueError:
+        return []
+    return [v for v in found if len(v) >= 8]
+
+
 class ProviderError(Exception):
     """A provider failure turned into data: kind is connect | timeout | http | protocol | model."""
 
@@ -87,6 +119,7 @@ class Provider:
 
     def __init__(self, endpoint: str, *, api_key: str | None = None, timeout: float = 120.0, connect_timeout: float = 5.0):
         self.endpoint = endpoint.rstrip("/")
+        self.shown_endpoint = safe_endpoint(self.endpoint)  # what error text may say
         self._api_key = api_key
         self.timeout = timeout
         self.connect_timeout = connect_timeout
@@ -124,16 +157,16 @@ class Provider:
         except ProviderError:
             raise
         except requests.exceptions.ConnectTimeout:
-            raise ProviderError("connect", f"timed out connecting to {self.endpoint} ({what})") from None
+            raise ProviderError("connect", f"timed out connecting to {self.shown_endpoint} ({what})") from None
         except requests.exceptions.ConnectionError as exc:
             if "timed out" in str(exc).lower():  # a read timeout inside a stream surfaces as ConnectionError
-                raise ProviderError("timeout", f"no progress from {self.endpoint} for {self.timeout:g}s ({what})") from None
+                raise ProviderError("timeout", f"no progress from {self.shown_endpoint} for {self.timeout:g}s ({what})") from None
             msg = "refused" if "refused" in str(exc).lower() else "failed"
-            raise ProviderError("connect", f"connection {msg} at {self.endpoint} ({what})") from None
+            raise ProviderError("connect", f"connection {msg} at {self.shown_endpoint} ({what})") from None
         except requests.exceptions.Timeout:
-            raise ProviderError("timeout", f"no progress from {self.endpoint} for {self.timeout:g}s ({what})") from None
+            raise ProviderError("timeout", f"no progress from {self.shown_endpoint} for {self.timeout:g}s ({what})") from None
         except requests.exceptions.RequestException as exc:
-            raise ProviderError("protocol", f"{type(exc).__name__} talking to {self.endpoint} ({what})") from None
+            raise ProviderError("protocol", f"{type(exc).__name__} talking to {self.shown_endpoint} ({what})") from None
 
 
 def http_error(resp, what: str) -> ProviderError:

@@ -50,7 +50,7 @@ class OllamaProvider(Provider):
             try:
                 return [m.get("name") or m.get("model") for m in r.json().get("models") or []]
             except (ValueError, AttributeError):
-                raise ProviderError("protocol", f"{self.endpoint}/api/tags did not return the Ollama model list") from None
+                raise ProviderError("protocol", f"{self.shown_endpoint}/api/tags did not return the Ollama model list") from None
 
         return self._wrap(go, "list models")
 

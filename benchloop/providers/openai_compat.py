@@ -43,7 +43,7 @@ class OpenAICompatProvider(Provider):
             try:
                 return r.json().get("data") or []
             except ValueError:
-                raise ProviderError("protocol", f"{self.endpoint}/v1/models did not return JSON") from None
+                raise ProviderError("protocol", f"{self.shown_endpoint}/v1/models did not return JSON") from None
 
         return self._wrap(go, "list models")
 
