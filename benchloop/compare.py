@@ -1,9 +1,11 @@
 """``benchloop compare RUN_A RUN_B …``: is the gap between two runs real?
 
 Two runs of one benchmark are paired data (the same tasks), so the tests are paired:
-McNemar on pass/fail (exact binomial while the discordant count is small) and a paired
-bootstrap on scores (stratified by suite for the quality score). Each comparison gets a
-p-value and a plain verdict, "significant at 95%" or "not significant".
+McNemar on pass/fail (exact binomial while the discordant count is small) and, on
+scores, a paired sign-flip test (exact up to 16 tasks) with a bootstrap interval for
+the difference, stratified by suite for the quality score. Each comparison gets a
+p-value and a plain verdict, "significant at 95%" or "not significant"; a handful of
+tasks can never be significant, however far apart they moved.
 
 Runs with different manifests (other task files, checkers, task selection, token budget
 or harness format) measured different things: they are shown, on their shared tasks,
@@ -133,13 +135,13 @@ def compare_pair(a: dict, b: dict) -> dict:
         row["diff"] = None if not n else round(row["score_b"] - row["score_a"], 2)
         row["verdict"] = verdict(row["p"])
         suites[suite] = row
-    q = paired_bootstrap(strata) if any(strata) else {"test": "paired-bootstrap", "diff": None, "ci95": None, "p": None, "n": 0}
+    q = paired_bootstrap(strata) if any(strata) else {"test": "paired-sign-flip", "diff": None, "ci95": None, "p": None, "n": 0}
     quality = {
         "score_a": (a.get("scores") or {}).get("quality"),
         "score_b": (b.get("scores") or {}).get("quality"),
         "diff_shared": q["diff"],
         "ci95": q["ci95"],
-        "test": "paired-bootstrap (stratified by suite)",
+        "test": "paired-sign-flip (stratified by suite; bootstrap CI)",
         "p": q["p"],
         "n": q["n"],
         "verdict": verdict(q["p"]),
@@ -270,7 +272,7 @@ def print_console(result: dict, console=None) -> None:
         for col in ("suite", "n", "A", "B", "diff", "test", "p", "verdict"):
             t.add_column(col)
         q = cmp["quality"]
-        t.add_row("quality", str(q["n"]), _f(q["score_a"]), _f(q["score_b"]), _fd(q["diff_shared"]), "bootstrap/suite", _fp(q["p"]), q["verdict"] if cmp["comparable"] else NOT_COMPARABLE)
+        t.add_row("quality", str(q["n"]), _f(q["score_a"]), _f(q["score_b"]), _fd(q["diff_shared"]), "sign-flip/suite", _fp(q["p"]), q["verdict"] if cmp["comparable"] else NOT_COMPARABLE)
         for s in cmp["suites"].values():
             t.add_row(esc(s["suite"], 20), str(s["n"]), _f(s.get("score_a")), _f(s.get("score_b")), _fd(s.get("diff")), s.get("test") or "—", _fp(s.get("p")), s["verdict"])
         c.print(t)

@@ -229,7 +229,7 @@ def compare_tables(runs: list[dict]) -> dict:
 
 def compare_payload(runs: list[dict]) -> dict:
     """The compare view. Uses ``benchloop.compare.compare_runs`` (paired tests: McNemar,
-    paired bootstrap) when that module is present, and always returns the side-by-side
+    paired sign-flip with a bootstrap interval) when that module is present, and always returns the side-by-side
     tables the UI draws."""
     out = compare_tables(runs)
     try:
@@ -281,4 +281,4 @@ def _merge_significance(out: dict, analysis: Any) -> None:
                 d["significant"] = None if p is None else p < ALPHA
                 d["method"] = str(v.get("test") or "no test")[:60]
                 d["verdict"] = str(v.get("verdict") or "")[:120]
-    out["method"] = "paired tests from benchloop.compare (McNemar for pass/fail, paired bootstrap for scores)"
+    out["method"] = "paired tests from benchloop.compare (McNemar for pass/fail, paired sign-flip test with a bootstrap interval for scores)"

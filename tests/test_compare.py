@@ -29,13 +29,21 @@ def test_exact_mcnemar_matches_hand_computed_binomials():
 
 def test_paired_bootstrap_is_deterministic_and_sees_only_real_gaps():
     same = [(100.0, 100.0)] * 12 + [(0.0, 0.0)] * 8
-    assert paired_bootstrap([same]) == {"test": "paired-bootstrap", "diff": 0.0, "ci95": [0.0, 0.0], "p": 1.0, "n": 20}
+    assert paired_bootstrap([same]) == {"test": "paired-sign-flip", "diff": 0.0, "ci95": [0.0, 0.0], "p": 1.0, "n": 20}
     noisy = [(50.0, 52.0), (60.0, 57.0), (70.0, 71.0), (40.0, 39.0), (80.0, 82.0), (30.0, 29.0)]
     r1, r2 = paired_bootstrap([noisy]), paired_bootstrap([noisy])
     assert r1 == r2 and r1["p"] > 0.05 and r1["ci95"][0] < 0 < r1["ci95"][1]
     gap = [(100.0, 0.0)] * 8 + [(100.0, 100.0)] * 12
     g = paired_bootstrap([gap])
     assert g["diff"] == -40.0 and g["p"] < 0.05 and g["ci95"][1] < 0
+    # a few tasks can never be significant, however far they moved together
+    assert paired_bootstrap([[(0.0, 100.0)] * 2])["p"] == 0.5
+    assert paired_bootstrap([[(0.0, 50.0)] * 5])["p"] == 0.0625  # 2 / 2**5, the smallest p with 5 tasks
+    assert paired_bootstrap([[(0.0, 50.0)] * 6])["p"] < 0.05
+    # exact (n <= 16) and sampled (n > 16) p-values agree on the same kind of data
+    mixed = [(50.0, 60.0), (40.0, 45.0), (70.0, 65.0)] * 4
+    exact, sampled = paired_bootstrap([mixed])["p"], paired_bootstrap([mixed * 2])["p"]
+    assert 0.05 < exact < 1 and sampled < exact
     # stratified: a suite of 2 tasks weighs as much as a suite of 20
     strat = paired_bootstrap([[(0.0, 100.0)] * 2, [(50.0, 50.0)] * 20])
     assert strat["diff"] == 50.0
