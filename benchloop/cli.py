@@ -62,6 +62,7 @@ def build_parser():
     r.add_argument("--retries", type=int, default=None, help="retries for transient provider errors (default 2)")
     r.add_argument("--deadline", type=float, help="whole-run deadline in seconds")
     r.add_argument("--task-deadline", type=float, help="wall-clock seconds one task may take (default 10x --timeout)")
+    r.add_argument("--threads", type=int, help="embedded engine: CPU threads for llama.cpp (default: every core)")
     r.add_argument("--json", action="store_true", help="print run.json instead of the report")
 
     ls = sub.add_parser("runs", help="list stored runs")
@@ -320,6 +321,7 @@ def pytest_args_for(args, run_id: str, suites: list[str]) -> list[str]:
         "retries": args.retries,
         "deadline": args.deadline,
         "task-deadline": getattr(args, "task_deadline", None),
+        "threads": getattr(args, "threads", None),
         "run-id": run_id,
     }
     for k, v in opt.items():
@@ -359,7 +361,7 @@ def cmd_run(args) -> int:
         raise CliError("--model is required, e.g. benchloop run --provider llamacpp --model smollm2-135m")
     if args.api_key:
         os.environ["BENCHLOOP_API_KEY"] = args.api_key  # workers inherit it; it never goes on a command line
-    cli = {k: getattr(args, k.replace("-", "_"), None) for k in ("model", "endpoint", "provider", "harness", "profile", "runs-dir", "timeout", "max-tokens", "trials")}
+    cli = {k: getattr(args, k.replace("-", "_"), None) for k in ("model", "endpoint", "provider", "harness", "profile", "runs-dir", "timeout", "max-tokens", "trials", "threads")}
     try:
         settings = resolve(cli)
     except OptionError as exc:

@@ -39,6 +39,7 @@ OPTIONS: list[tuple[str, str, object, str]] = [
     ("retries", "retries per request for transient provider errors: refused connection, HTTP 429/502/503 (default 2)", 2, "int"),
     ("task-deadline", "wall-clock seconds one task may take, all its requests and retries together (default 10x --timeout)", None, "float"),
     ("deadline", "wall-clock seconds for the whole run; tasks not started by then are recorded as not run", None, "float"),
+    ("threads", "embedded engine (llamacpp): CPU threads for llama.cpp (default: every core; fewer keeps decode steady on a busy machine)", None, "int"),
 ]
 
 
@@ -80,6 +81,7 @@ class Settings:
     retries: int = 2
     task_deadline: float | None = None
     deadline: float | None = None
+    threads: int | None = None
     remote: bool | None = None  # None = auto-detect from the endpoint
 
     def public(self) -> dict:
@@ -158,6 +160,8 @@ def validate(s: Settings) -> None:
         raise OptionError("--trials must be at least 1")
     if not 0 <= s.retries <= 10:
         raise OptionError("--retries must be between 0 and 10")
+    if s.threads is not None and not 1 <= s.threads <= 1024:
+        raise OptionError("--threads must be between 1 and 1024 (CPU threads for the embedded engine)")
     for name, v in (("task-deadline", s.task_deadline), ("deadline", s.deadline)):
         if v is not None and v <= 0:
             raise OptionError(f"--{name} must be a positive number of seconds")

@@ -97,12 +97,12 @@ class BenchSession:
 
             n = self._xdist_workers()
             try:
-                self.engine = Engine(s.model, parallel=max(1, n)).start()
+                self.engine = Engine(s.model, parallel=max(1, n), threads=s.threads).start()
             except EngineError as exc:
                 raise pytest.UsageError(f"benchloop: {exc}") from None
             self.endpoint = self.engine.url
             model_facts.update(self.engine.facts)
-            engine_info = {"kind": "xllamacpp", "model_path": str(self.engine.path), "parallel": self.engine.parallel, "ctx_per_slot": self.engine.ctx_per_slot, "load_ms": round(self.engine.load_ms, 1)}
+            engine_info = {"kind": "xllamacpp", "model_path": str(self.engine.path), "parallel": self.engine.parallel, "ctx_per_slot": self.engine.ctx_per_slot, "threads": self.engine.threads, "load_ms": round(self.engine.load_ms, 1)}
         else:
             self.endpoint = s.endpoint
             self._preflight()

@@ -26,7 +26,7 @@ def test_cli_run_report_artifact_and_offline_rescore(tmp_path):
     jsonschema = pytest.importorskip("jsonschema", reason="install the dev extra: pip install -e '.[dev]'")
     home = tmp_path / "home"
     p = subprocess.run(
-        [sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", "reasonmath", "--profile", "quick", "--max-tokens", "128"],
+        [sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", "reasonmath", "--profile", "quick", "--max-tokens", "128", "--threads", "1"],
         capture_output=True, text=True, env=_env(home), timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
@@ -39,6 +39,7 @@ def test_cli_run_report_artifact_and_offline_rescore(tmp_path):
     jsonschema.validate(run, json.loads((ROOT / "docs" / "run.schema.json").read_text()))
     assert run["status"] == "complete" and run["provider"] == "llamacpp"
     assert run["model"]["quantization"] == "Q4_1" and run["model"]["digest"].startswith("sha256:b179c952")
+    assert run["engine"]["threads"] == 1 and run["settings"]["threads"] == 1
     n = run["scores"]["suites"]["reasonmath"]["n"]
     assert n == len(run["tasks"]) == len((run_dir / "tasks.jsonl").read_text().splitlines()) >= 5
     for t in run["tasks"]:

@@ -63,3 +63,14 @@ def test_runs_dir_one_rule_for_every_command(monkeypatch, tmp_path):
     assert runs_dir(given=str(tmp_path / "given")) == str(tmp_path / "given")
     monkeypatch.chdir(tmp_path)
     assert runs_dir(given="rel") == str(tmp_path / "rel")  # stored absolute: the dashboard may run elsewhere
+
+
+def test_threads_is_checked_before_anything_starts():
+    assert resolve({"threads": "3"}, env={}).threads == 3
+    assert resolve({}, env={"BENCHLOOP_THREADS": "2"}).threads == 2
+    assert resolve({}, env={}).threads is None  # every core
+    for bad in ("0", "-1"):
+        with pytest.raises(OptionError, match="--threads must be between 1 and 1024"):
+            resolve({"threads": bad}, env={})
+    with pytest.raises(OptionError, match="not a number"):
+        resolve({"threads": "many"}, env={})
