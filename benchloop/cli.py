@@ -243,28 +243,10 @@ def cmd_score(args) -> int:
 
 
 def cmd_suites(args) -> int:
-    from benchloop.checkers import registry
     from benchloop.harnesses import available
-    from benchloop.tasks import TaskFileError, available_suites, in_profile, load_suite
+    from benchloop.tasks import suite_overview
 
-    rows = []
-    for name in available_suites():
-        try:
-            s = load_suite(name)
-        except TaskFileError as exc:
-            rows.append({"suite": name, "error": str(exc)})
-            continue
-        rows.append(
-            {
-                "suite": name,
-                "tasks": len(s["tasks"]),
-                "quick": sum(1 for t in s["tasks"] if in_profile(t, "quick")),
-                "core": sum(1 for t in s["tasks"] if in_profile(t, "core")),
-                "full": len(s["tasks"]),
-                "checker": registry.version(name),
-                "max_tokens": s["defaults"].get("max_tokens"),
-            }
-        )
+    rows = [{k: v for k, v in r.items() if k != "task_ids"} | ({"tasks": len(r["task_ids"])} if "task_ids" in r else {}) for r in suite_overview()]
     harnesses = available()
     if args.json:
         import json
@@ -272,6 +254,7 @@ def cmd_suites(args) -> int:
         print(json.dumps({"suites": rows, "harnesses": harnesses, "profiles": ["quick", "core", "full"]}, indent=1))
         return 0
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(box=None)
@@ -279,7 +262,7 @@ def cmd_suites(args) -> int:
         t.add_column(col)
     for r in rows:
         if "error" in r:
-            t.add_row(r["suite"], "[red]broken[/red]", r["error"][:60], "", "", "", "")
+            t.add_row(escape(r["suite"]), "[red]broken[/red]", escape(r["error"][:60]), "", "", "", "")
         else:
             t.add_row(r["suite"], str(r["tasks"]), str(r["quick"]), str(r["core"]), str(r["full"]), r["checker"], str(r["max_tokens"] or ""))
     c = Console()

@@ -118,3 +118,26 @@ def select(tasks: list[dict], *, profile: str = "full", only: list[str] | None =
 def available_suites(directory: Path | None = None) -> list[str]:
     d = Path(directory or tasks_dir())
     return sorted(p.stem for p in d.glob("*.yaml"))
+
+
+PROFILES_ORDER = ("quick", "core", "full")
+
+
+def suite_overview(directory: Path | None = None) -> list[dict]:
+    """One row per task file, for ``benchloop suites`` and the dashboard: task ids, how
+    many each profile runs, checker version, token budget; a broken file becomes a row
+    with its one-line ``error`` instead of hiding the others."""
+    from benchloop.checkers import registry
+
+    rows = []
+    for name in available_suites(directory):
+        try:
+            s = load_suite(name, directory)
+        except TaskFileError as exc:
+            rows.append({"suite": name, "error": str(exc)})
+            continue
+        row = {"suite": name, "task_ids": [t["id"] for t in s["tasks"]]}
+        row.update({p: sum(1 for t in s["tasks"] if in_profile(t, p)) for p in PROFILES_ORDER})
+        row.update(checker=registry.version(name), max_tokens=s["defaults"].get("max_tokens"))
+        rows.append(row)
+    return rows

@@ -564,16 +564,9 @@ def create_app(
     @app.get("/api/suites", tags=["benchmark"], summary="Suites, their tasks per profile, harnesses")
     def suites():
         from benchloop.harnesses import available
-        from benchloop.tasks import TaskFileError, available_suites, in_profile, load_suite
+        from benchloop.tasks import suite_overview
 
-        rows = []
-        for name in available_suites():
-            try:
-                s = load_suite(name)
-            except TaskFileError as exc:
-                rows.append({"suite": name, "error": str(exc)})
-                continue
-            rows.append({"suite": name, "tasks": [t["id"] for t in s["tasks"]], "quick": sum(1 for t in s["tasks"] if in_profile(t, "quick")), "core": sum(1 for t in s["tasks"] if in_profile(t, "core")), "full": len(s["tasks"])})
+        rows = [{k: v for k, v in r.items() if k != "task_ids"} | ({"tasks": r["task_ids"]} if "task_ids" in r else {}) for r in suite_overview()]
         return {"suites": rows, "harnesses": available(), "profiles": ["quick", "core", "full"], "providers": ["llamacpp", "ollama", "openai_compat"]}
 
     # --------------------------------------------------------------------- models

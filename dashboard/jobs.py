@@ -173,20 +173,11 @@ def validate_spec(body: dict, *, available_suites: list[str], available_harnesse
 
 def build_argv(spec: dict, run_id: str, runs_dir: str) -> list[str]:
     argv = [sys.executable, "-m", "benchloop", "run", f"--model={spec['model']}", f"--provider={spec['provider']}", f"--runs-dir={runs_dir}", f"--run-id={run_id}", f"--harness={spec['harness']}"]
-    if spec.get("endpoint"):
-        argv.append(f"--endpoint={spec['endpoint']}")
-    if spec.get("suites"):
-        argv.append(f"--suites={','.join(spec['suites'])}")
-    if spec.get("profile"):
-        argv.append(f"--profile={spec['profile']}")
-    for t in spec.get("tasks") or []:
-        argv.append(f"--task={t}")
-    if spec.get("max_tokens"):
-        argv.append(f"--max-tokens={spec['max_tokens']}")
-    if spec.get("parallel"):
-        argv.append(f"--parallel={spec['parallel']}")
-    if spec.get("timeout"):
-        argv.append(f"--timeout={spec['timeout']:g}")
+    shown = {"suites": ",".join, "timeout": lambda v: f"{v:g}"}  # how a spec value is written on the flag
+    for key in ("endpoint", "suites", "profile", "max_tokens", "parallel", "timeout"):
+        if spec.get(key):
+            argv.append(f"--{key.replace('_', '-')}={shown.get(key, str)(spec[key])}")
+    argv += [f"--task={t}" for t in spec.get("tasks") or []]
     if spec.get("remote") is True:
         argv.append("--remote")
     elif spec.get("remote") is False:

@@ -591,3 +591,18 @@ def test_accept_submissions_mounts_the_leaderboard_router_behind_its_own_token(r
     # the exemption is only for the submission routes
     assert post(srv, "/api/endpoints", {"url": "http://127.0.0.1:9"}, token=False).status_code == 403
     assert '"submissions": "on"' in get(srv, "/").text
+
+
+def test_a_job_spec_becomes_the_benchloop_run_it_describes():
+    from benchloop.cli import build_parser
+    from benchloop.dashboard.jobs import build_argv
+
+    spec = {"model": "qwen3:8b", "provider": "ollama", "harness": "hermes", "endpoint": "http://127.0.0.1:11434", "suites": ["reasonmath", "toolcall"], "profile": "quick",
+            "tasks": ["rm-001", "tc-002"], "max_tokens": 64, "parallel": 2, "timeout": 7.5, "remote": False}
+    argv = build_argv(spec, "run-1", "/tmp/runs")
+    assert argv[1:4] == ["-m", "benchloop", "run"]
+    a = build_parser().parse_args(argv[3:])
+    assert (a.model, a.provider, a.harness, a.endpoint, a.suites, a.profile) == ("qwen3:8b", "ollama", "hermes", "http://127.0.0.1:11434", "reasonmath,toolcall", "quick")
+    assert (a.task, a.max_tokens, a.parallel, a.timeout, a.remote, a.run_id, a.runs_dir) == (["rm-001", "tc-002"], 64, 2, 7.5, False, "run-1", "/tmp/runs")
+    bare = build_parser().parse_args(build_argv({"model": "m", "provider": "llamacpp", "harness": "raw"}, "r", "/x")[3:])
+    assert bare.suites is None and bare.task is None and bare.remote is None and bare.endpoint is None

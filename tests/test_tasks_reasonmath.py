@@ -77,3 +77,19 @@ def test_invalid_files_fail_with_file_task_and_field(tmp_path, text, fragment):
         load_suite("reasonmath", _write(tmp_path, text))
     msg = str(ei.value)
     assert "reasonmath.yaml" in msg and fragment in msg and "\n" not in msg
+
+
+def test_suite_overview_counts_profiles_and_keeps_a_broken_file_as_a_row(tmp_path):
+    import shutil
+
+    from benchloop.paths import tasks_dir
+    from benchloop.tasks import suite_overview
+
+    shutil.copy(tasks_dir() / "reasonmath.yaml", tmp_path / "reasonmath.yaml")
+    (tmp_path / "coding.yaml").write_text("suite: coding\ntasks: [\n")
+    broken, good = suite_overview(tmp_path)
+    assert broken["suite"] == "coding" and "not valid YAML" in broken["error"] and "task_ids" not in broken
+    tasks = load_suite("reasonmath")["tasks"]
+    assert good["task_ids"] == [t["id"] for t in tasks] and good["full"] == len(tasks)
+    assert good["quick"] == len(select(tasks, profile="quick")) < good["core"] == len(select(tasks, profile="core")) <= good["full"]
+    assert good["checker"].startswith("reasonmath-")

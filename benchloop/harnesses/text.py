@@ -25,7 +25,6 @@ import json
 import re
 
 from benchloop.harnesses.base import Harness
-from benchloop.providers.base import split_think
 
 MAX_PARSE_CHARS = 200_000  # longer model output is cut before parsing
 MAX_CALLS = 32  # calls kept per reply; a model spraying hundreds gets the first 32
@@ -185,6 +184,17 @@ def _tool_schemas(tools: list[dict]) -> list[dict]:
     return out
 
 
+
+def _json_or_text(value):
+    """A JSON string decoded (tool results and call arguments travel as JSON text in
+    OpenAI-shaped history); anything else, or text that is not JSON, as it is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            pass
+    return value
+
 class TextToolHarness(Harness):
     """Shared machinery of the text formats; subclasses set the tags and the wording."""
 
@@ -224,12 +234,7 @@ class TextToolHarness(Harness):
 
     # --- history --------------------------------------------------------------------------
     def _result_block(self, msg: dict) -> str:
-        content = msg.get("content")
-        if isinstance(content, str):
-            try:
-                content = json.loads(content)
-            except (ValueError, RecursionError):
-                pass
+        content = _json_or_text(msg.get("content"))
         payload = json.dumps({"name": msg.get("name") or "", "content": content}, ensure_ascii=False)
         return f"<{self.result_tag}>\n{payload}\n</{self.result_tag}>"
 
@@ -237,13 +242,7 @@ class TextToolHarness(Harness):
         parts = [msg["content"]] if isinstance(msg.get("content"), str) and msg["content"] else []
         for tc in msg.get("tool_calls") or []:
             fn = tc.get("function") or tc
-            args = fn.get("arguments")
-            if isinstance(args, str):
-                try:
-                    args = json.loads(args)
-                except (ValueError, RecursionError):
-                    pass
-            parts.append(encode_call(fn.get("name") or "", args, self.call_tag))
+            parts.append(encode_call(fn.get("name") or "", _json_or_text(fn.get("arguments")), self.call_tag))
         return "\n".join(parts)
 
     def render(self, messages, tools):

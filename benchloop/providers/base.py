@@ -8,6 +8,7 @@ a lower bound used only when the server said nothing).
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import asdict, dataclass, field
 
 
@@ -77,6 +78,20 @@ class ChatResult:
     request: dict = field(default_factory=dict)  # the JSON body sent (no headers, so no key)
     response: object = None  # final JSON, or the list of streamed events (bounded)
     model: str | None = None
+
+    def token_seen(self, now: float) -> None:
+        """A chunk carried model output (text, reasoning or a tool call): TTFT/decode clocks."""
+        if self.t_first_token is None:
+            self.t_first_token = now
+        self.t_last_token = now
+
+    def add_text(self, text: str, think: str, now: float) -> None:
+        """Append one chunk's answer and reasoning text; empty chunks count for nothing."""
+        if text or think:
+            self.token_seen(now)
+            self.content_chunks += 1
+            self.content += text
+            self.reasoning += think
 
     @property
     def latency_ms(self) -> float:
@@ -167,6 +182,29 @@ class Provider:
             raise ProviderError("timeout", f"no progress from {self.shown_endpoint} for {self.timeout:g}s ({what})") from None
         except requests.exceptions.RequestException as exc:
             raise ProviderError("protocol", f"{type(exc).__name__} talking to {self.shown_endpoint} ({what})") from None
+
+
+def json_reply(r, res: ChatResult) -> dict:
+    """A non-streamed chat reply's JSON body, with the client timestamps around reading it."""
+    res.t_first_chunk = time.perf_counter()
+    try:
+        data = r.json()
+    except ValueError:
+        raise ProviderError("protocol", "chat reply was not JSON") from None
+    res.t_done = time.perf_counter()
+    res.response = data
+    return data
+
+
+def settle(res: ChatResult) -> ChatResult:
+    """Close a chat result the same way for every provider: an end time even after an
+    error, and ``<think>`` text moved out of the answer into ``reasoning``."""
+    res.t_done = res.t_done or time.perf_counter()
+    content, think = split_think(res.content)
+    if think:
+        res.content = content
+        res.reasoning = (res.reasoning + "\n" + think).strip() if res.reasoning else think
+    return res
 
 
 def http_error(resp, what: str) -> ProviderError:

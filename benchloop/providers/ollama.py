@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, parse_arguments, split_think
+from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, json_reply, parse_arguments, settle
 
 
 def num_ctx_for(messages, tools, max_tokens: int) -> int:
@@ -111,43 +111,23 @@ class OllamaProvider(Provider):
             if stream:
                 self._read_stream(r, res)
             else:
-                res.t_first_chunk = time.perf_counter()
-                try:
-                    data = r.json()
-                except ValueError:
-                    raise ProviderError("protocol", "chat reply was not JSON") from None
-                res.t_done = time.perf_counter()
-                res.response = data
-                self._absorb(res, data, res.t_done)
+                self._absorb(res, json_reply(r, res), res.t_done)
             return res
 
         self._wrap(go, "chat")
-        res.t_done = res.t_done or time.perf_counter()
-        content, think = split_think(res.content)
-        if think:
-            res.content, res.reasoning = content, (res.reasoning + "\n" + think).strip()
-        return res
+        return settle(res)
 
     def _absorb(self, res: ChatResult, ev: dict, now: float):
         if ev.get("error"):
             raise ProviderError("http", f"error inside stream: {str(ev['error'])[:300]}")
         msg = ev.get("message") or {}
         text = msg.get("content") or ""
-        think = msg.get("thinking") or ""
-        if text or think:
-            if res.t_first_token is None:
-                res.t_first_token = now
-            res.t_last_token = now
-            res.content_chunks += 1
-            res.content += text
-            res.reasoning += think
+        res.add_text(text, msg.get("thinking") or "", now)
         for i, tc in enumerate(msg.get("tool_calls") or []):
             fn = tc.get("function") or {}
             args, raw = parse_arguments(fn.get("arguments"))
             res.tool_calls.append({"id": f"call_{len(res.tool_calls)}", "name": fn.get("name") or "", "arguments": args, "arguments_raw": raw})
-            if res.t_first_token is None:
-                res.t_first_token = now
-            res.t_last_token = now
+            res.token_seen(now)
         if ev.get("done"):
             res.finish_reason = ev.get("done_reason") or "stop"
             if res.tool_calls and res.finish_reason == "stop":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, parse_arguments, split_think
+from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, json_reply, parse_arguments, settle
 
 
 def base_url(endpoint: str) -> str:
@@ -102,21 +102,10 @@ class OpenAICompatProvider(Provider):
             return res
 
         self._wrap(go, "chat")
-        res.t_done = res.t_done or time.perf_counter()
-        content, think = split_think(res.content)
-        if think:
-            res.content = content
-            res.reasoning = (res.reasoning + "\n" + think).strip() if res.reasoning else think
-        return res
+        return settle(res)
 
     def _read_whole(self, r, res: ChatResult):
-        res.t_first_chunk = time.perf_counter()
-        try:
-            data = r.json()
-        except ValueError:
-            raise ProviderError("protocol", "chat reply was not JSON") from None
-        res.t_done = time.perf_counter()
-        res.response = data
+        data = json_reply(r, res)
         choices = data.get("choices") or [{}]
         msg = choices[0].get("message") or {}
         res.content = msg.get("content") or ""
@@ -182,15 +171,7 @@ class OpenAICompatProvider(Provider):
             self._usage(res, ev)
             for ch in ev.get("choices") or []:
                 delta = ch.get("delta") or {}
-                text = delta.get("content") or ""
-                think = delta.get("reasoning_content") or delta.get("reasoning") or ""
-                if text or think:
-                    if res.t_first_token is None:
-                        res.t_first_token = now
-                    res.t_last_token = now
-                    res.content_chunks += 1
-                    res.content += text
-                    res.reasoning += think
+                res.add_text(delta.get("content") or "", delta.get("reasoning_content") or delta.get("reasoning") or "", now)
                 for tc in delta.get("tool_calls") or []:
                     idx = tc.get("index", len(calls))
                     slot = calls.setdefault(idx, {"id": None, "name": "", "arguments_raw": ""})
@@ -201,9 +182,7 @@ class OpenAICompatProvider(Provider):
                         slot["name"] += fn["name"]
                     if fn.get("arguments"):
                         slot["arguments_raw"] += fn["arguments"] if isinstance(fn["arguments"], str) else json.dumps(fn["arguments"])
-                    if res.t_first_token is None:
-                        res.t_first_token = now
-                    res.t_last_token = now
+                    res.token_seen(now)
                 if ch.get("finish_reason"):
                     res.finish_reason = ch["finish_reason"]
         res.t_done = time.perf_counter()
