@@ -14,6 +14,7 @@ from benchloop.harnesses.base import task_messages
 from benchloop.providers.base import ProviderError
 
 DEFAULT_MAX_TOKENS = 512
+MAX_RETRY_AFTER_S = 120.0  # a server asking for a longer pause fails the task instead of stalling the run
 MAX_OUTPUT_CHARS = 100_000
 
 
@@ -85,6 +86,10 @@ class RunContext:
                 if not transient(exc) or attempt >= self.retries:
                     raise
                 wait = min(self.backoff_s * (2**attempt), 30.0)
+                if exc.retry_after_s is not None:  # the server said how long: honour it, within reason
+                    if exc.retry_after_s > MAX_RETRY_AFTER_S:
+                        raise
+                    wait = max(wait, exc.retry_after_s)
                 left = self._left_s()
                 if left is not None and wait >= left:
                     raise

@@ -318,3 +318,29 @@ def test_a_run_being_written_cannot_be_resumed_at_the_same_time(tmp_path):
         lock_run(d)
     held.close()
     lock_run(d).close()
+
+
+def test_retry_after_is_honoured_and_an_excessive_one_fails_the_task(scripted):
+    from benchloop.runner import run_task
+
+    ep = scripted(_script(Reply(status=429, retry_after="1")))
+    ctx, task = _ctx(ep, retries=2)
+    t0 = time.perf_counter()
+    rec = run_task(task, ctx)
+    assert rec["passed"] and [r["wait_s"] for r in rec["retries"]] == [1.0]  # not the 0.01 s backoff
+    assert time.perf_counter() - t0 >= 1.0
+
+    ep = scripted(_script(Reply(status=503, retry_after="3600")))
+    ctx, task = _ctx(ep, retries=2)
+    t0 = time.perf_counter()
+    rec = run_task(task, ctx)
+    assert rec["error_kind"] == "http" and "503" in rec["error"] and rec["retries"] == []
+    assert time.perf_counter() - t0 < 5
+
+
+def test_retry_after_header_forms():
+    from benchloop.providers.base import retry_after
+
+    assert retry_after("7") == 7.0 and retry_after(None) is None and retry_after("soon") is None
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0  # already past

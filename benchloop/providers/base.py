@@ -47,10 +47,11 @@ def endpoint_secrets(url: str | None) -> list[str]:
 class ProviderError(Exception):
     """A provider failure turned into data: kind is connect | timeout | http | protocol | model."""
 
-    def __init__(self, kind: str, message: str, status: int | None = None):
+    def __init__(self, kind: str, message: str, status: int | None = None, retry_after_s: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.retry_after_s = retry_after_s  # the server's Retry-After, in seconds, when it sent one
 
     def __str__(self):
         base = super().__str__()
@@ -218,7 +219,26 @@ def http_error(resp, what: str) -> ProviderError:
             detail = str(err)
     except ValueError:
         detail = resp.text[:200]
-    return ProviderError("http", f"HTTP {resp.status_code} from {what}: {detail[:300]}".rstrip(": "), status=resp.status_code)
+    return ProviderError("http", f"HTTP {resp.status_code} from {what}: {detail[:300]}".rstrip(": "), status=resp.status_code, retry_after_s=retry_after(resp.headers.get("Retry-After")))
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """A Retry-After header (delay-seconds or an HTTP date) as seconds from now; None
+    when absent or unreadable. A date in the past means "now" (0)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def parse_arguments(raw) -> tuple[dict | None, str]:

@@ -64,6 +64,7 @@ class Reply:
     prompt_tokens: int | None = None
     timings: bool = True
     cached_tokens: int = 0
+    retry_after: str | None = None  # sent as the Retry-After header of an error reply
 
 
 _TOKEN_RE = re.compile(r"\s*\S+|\s+")
@@ -342,12 +343,14 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return body if isinstance(body, dict) else None
 
-    def _send_json(self, status: int, obj: Any) -> None:
+    def _send_json(self, status: int, obj: Any, headers: dict | None = None) -> None:
         data = json.dumps(obj).encode("utf-8")
-        self._send_raw(status, data, "application/json")
+        self._send_raw(status, data, "application/json", headers)
 
-    def _send_raw(self, status: int, data: bytes, content_type: str) -> None:
+    def _send_raw(self, status: int, data: bytes, content_type: str, headers: dict | None = None) -> None:
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Connection", "close")
@@ -356,9 +359,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
-    def _send_error(self, status: int, message: str) -> None:
+    def _send_error(self, status: int, message: str, headers: dict | None = None) -> None:
         self._send_json(
-            status, {"error": {"message": message, "type": _error_type(status), "code": status}}
+            status, {"error": {"message": message, "type": _error_type(status), "code": status}}, headers
         )
 
     def _start_stream(self, content_type: str) -> None:
@@ -441,7 +444,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if reply.status != 200:
             _Clock(ep._killed).wait_until(reply.first_delay_s)
-            self._send_error(reply.status, reply.error_message)
+            self._send_error(reply.status, reply.error_message, {"Retry-After": reply.retry_after} if reply.retry_after else None)
             return None
         return reply
 
