@@ -79,6 +79,7 @@ class BenchSession:
                 self.done = set(self.resume.done)
                 self.plan_keys = set(self.resume.planned)
             self._start_controller()
+            self._sigterm_prev = _catch_sigterm()
 
     # ---- controller ------------------------------------------------------------
     def _start_controller(self):
@@ -455,9 +456,33 @@ class BenchSession:
         tr.write_line(f"status {self.run['status']}; run directory: {self.run_dir}")
 
     def pytest_unconfigure(self, config):
+        prev = getattr(self, "_sigterm_prev", None)
+        if prev is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, prev)
         if self.engine is not None:
             self.engine.stop()
             self.engine = None
+
+
+def _catch_sigterm():
+    """Make SIGTERM (``kill``, ``timeout``, a service manager stopping us) end the run
+    like Ctrl-C: pytest unwinds, the session finishes and ``run.json`` says
+    ``incomplete``, instead of the process vanishing with only ``tasks.jsonl`` left.
+    Only when nobody else handles SIGTERM; returns the handler to put back, or None."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return None
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return None
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+
+    return signal.signal(signal.SIGTERM, stop)
 
 
 class _Background:

@@ -110,6 +110,24 @@ def test_ctrl_c_in_the_cli_leaves_an_incomplete_artifact_that_resumes(scripted, 
     assert again.returncode == 2 and "already complete" in again.stderr
 
 
+def test_sigterm_ends_the_run_with_an_artifact_like_ctrl_c(scripted, tmp_path):
+    """kill, timeout(1) and service managers send SIGTERM: the run still writes run.json."""
+    ep = scripted(Answers(passing, delay_s=0.15))
+    home = tmp_path / "home"
+    run_dir = home / "runs" / "termed"
+    proc = subprocess.Popen(run_args(ep.url, "--run-id", "termed"), env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_lines(run_dir / "tasks.jsonl", 2, proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    partial = load_json(run_dir / "run.json")
+    assert partial["status"] == "incomplete" and partial["missing_tasks"]
+    assert len(partial["tasks"]) >= 2 and len(partial["tasks"]) + len(partial["missing_tasks"]) == N_TASKS
+
+
 def test_ctrl_c_under_plain_pytest_then_resume_with_the_plugin_option(scripted, tmp_path):
     answers = Answers(passing, delay_s=0.15)
     ep = scripted(answers)
