@@ -12,6 +12,18 @@ import os
 import pytest
 
 
+def pytest_configure(config):
+    """Give each test worker's real model its share of the cores. Under ``-n 2`` two
+    tests may each run llama.cpp at once; with every engine taking every core, their
+    spinning threads starve each other (an 8 s end-to-end test took 280 s). Set before
+    xdist starts its workers, so they and the ``benchloop`` processes they spawn inherit it.
+    Only for BenchLoop's own tests: a benchmark run from this checkout keeps its default."""
+    workers = getattr(config.option, "numprocesses", None)
+    benchmarking = config.getoption("benchloop_model", None) or os.environ.get("BENCHLOOP_MODEL")
+    if isinstance(workers, int) and workers > 1 and not benchmarking and "BENCHLOOP_THREADS" not in os.environ:
+        os.environ["BENCHLOOP_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+
+
 @pytest.fixture
 def scripted():
     from benchloop.testing.scripted import ScriptedEndpoint
@@ -32,7 +44,7 @@ def scripted():
 def smollm_engine():
     from benchloop.engine import Engine
 
-    eng = Engine("smollm2-135m", parallel=2, ctx_per_slot=4096).start()
+    eng = Engine("smollm2-135m", parallel=2, ctx_per_slot=4096, threads=int(os.environ.get("BENCHLOOP_THREADS") or 0) or None).start()
     yield eng
     eng.stop()
 

@@ -36,8 +36,9 @@ def test_wheel_in_fresh_venv_runs_a_benchmark(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLOOP_", "PYTHON"))}
     env["PYTHONPATH"] = str(target)
     env["BENCHLOOP_HOME"] = str(tmp_path / "home")
-    if os.environ.get("BENCHLOOP_MODELS_DIR"):
-        env["BENCHLOOP_MODELS_DIR"] = os.environ["BENCHLOOP_MODELS_DIR"]
+    for k in ("BENCHLOOP_MODELS_DIR", "BENCHLOOP_THREADS"):  # the shared model file; the worker's share of the cores
+        if os.environ.get(k):
+            env[k] = os.environ[k]
     where = subprocess.run([sys.executable, "-c", "import benchloop, benchloop.paths as p; print(benchloop.__file__); print(p.suites_dir()); print(p.tasks_dir())"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert where.stdout.count(str(target)) == 3, where.stdout + where.stderr
     run = subprocess.run([sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", "reasonmath", "--task", "rm-001", "--task", "rm-003"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
