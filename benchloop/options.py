@@ -87,11 +87,13 @@ class Settings:
     def public(self) -> dict:
         """Everything but the secrets, for the artifact and for logs: no API key, and
         the endpoint without credentials a user may have written into its URL."""
-        from benchloop.providers.base import safe_endpoint
+        from benchloop.providers.base import has_credentials, safe_endpoint
 
         d = asdict(self)
         d.pop("api_key", None)
         if d.get("endpoint"):
+            if has_credentials(d["endpoint"]):
+                d["endpoint_credentials"] = True  # stripped here: a resume must be given them again
             d["endpoint"] = safe_endpoint(d["endpoint"])
         return d
 

@@ -103,6 +103,8 @@ def settings_for_resume(meta: dict, given: dict, *, api_key: str | None = None):
             continue
         elif value != merged.get(key) and not (isinstance(value, list) and not value and not merged.get(key)):
             raise ResumeError(f"run {meta.get('run_id')} was made with {key.replace('_', '-')}={merged.get(key)!r}; resume keeps the run's settings (drop {key.replace('_', '-')}={value!r} or start a new run)")
+    if stored.get("endpoint_credentials") and "endpoint" not in overrides:
+        raise ResumeError(f"run {meta.get('run_id')} reached its endpoint with credentials in the URL, which are never stored; resume with the endpoint again (--endpoint / --benchloop-endpoint URL)")
     if given.get("remote") is not None and given.get("remote") != stored.get("remote"):
         raise ResumeError(f"run {meta.get('run_id')} was made with remote={stored.get('remote')!r}; resume keeps the run's settings")
     merged["run_id"] = meta.get("run_id") or merged.get("run_id")
@@ -232,7 +234,7 @@ def lock_run(run_dir: Path):
 
 
 # ---------------------------------------------------------------------------- CLI
-FIXED_FLAGS = ("model", "provider", "harness", "profile", "temperature", "seed", "max_tokens", "trials", "concurrency", "model_bytes", "hardware", "gpu", "gpu_memory_gb", "remote")
+FIXED_FLAGS = ("model", "provider", "harness", "profile", "temperature", "seed", "max_tokens", "trials", "concurrency", "model_bytes", "hardware", "gpu", "gpu_memory_gb", "threads", "remote")
 
 
 def prepare_resume(args) -> int:

@@ -8,6 +8,8 @@ import http.server
 import json
 import threading
 
+import pytest
+
 from receipts_helpers import Answers, bench, cli, load_json, run_args
 
 from benchloop.testing.scripted import Reply
@@ -166,3 +168,28 @@ def test_a_key_in_the_endpoint_url_is_never_shown_or_stored(scripted, tmp_path):
     written = _all_bytes(home)
     logs = (res.stdout + res.stderr + dead.stdout + dead.stderr).encode()
     assert URL_KEY.encode() not in written and URL_KEY.encode() not in logs
+
+
+def test_endpoint_display_and_redaction_take_only_what_is_secret():
+    from benchloop.providers.base import endpoint_secrets, has_credentials, safe_endpoint
+
+    assert safe_endpoint("http://bench:sk-123456789@[::1]:8080/v1?key=abc") == "http://[::1]:8080/v1"
+    assert safe_endpoint("https://openwebui.local/api") == "https://openwebui.local/api"
+    assert endpoint_secrets("http://openwebui:sk-pass-12345678@openwebui.local/v1") == ["sk-pass-12345678"]
+    assert endpoint_secrets("https://x.example/v1?api-version=2024-02-01&api-key=az-key-0123456789") == ["az-key-0123456789"]
+    assert endpoint_secrets("https://sk-lone-user-key-0123456789@host/v1") == ["sk-lone-user-key-0123456789"]
+    assert endpoint_secrets("http://admin@host/v1") == [] and endpoint_secrets(None) == []
+    assert has_credentials("http://u:p@h/v1") and has_credentials("http://h/v1?key=x") and not has_credentials("http://[::1]:8080/v1")
+
+
+def test_resuming_a_run_whose_url_held_credentials_asks_for_them_again(tmp_path):
+    from benchloop.options import resolve
+    from benchloop.resume import ResumeError, settings_for_resume
+
+    keyed = f"http://bench:{URL_KEY}@127.0.0.1:9/v1"
+    meta = {"run_id": "r1", "settings": resolve({"model": "m", "provider": "openai_compat", "endpoint": keyed}, env={}).public()}
+    assert meta["settings"]["endpoint"] == "http://127.0.0.1:9/v1" and URL_KEY not in str(meta)
+    with pytest.raises(ResumeError, match="credentials in the URL, which are never stored; resume with the endpoint again"):
+        settings_for_resume(meta, {})
+    s, _overrides = settings_for_resume(meta, {"endpoint": keyed})
+    assert s.endpoint == keyed

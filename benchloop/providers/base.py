@@ -20,27 +20,43 @@ def safe_endpoint(url: str) -> str:
 
     try:
         parts = urlsplit(url)
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
+        netloc = parts.netloc.rsplit("@", 1)[-1]  # host[:port] as written: IPv6 keeps its brackets
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
     except ValueError:
         return "<unparsable endpoint>"
 
 
+def has_credentials(url: str | None) -> bool:
+    """Whether ``url`` carries userinfo or a query string (which :func:`safe_endpoint` drops)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return "@" in parts.netloc or bool(parts.query)
+
+
+KEY_PARAMS = ("key", "api-key", "api_key", "apikey", "token", "access_token", "auth", "sig", "signature", "code", "password")
+
+
 def endpoint_secrets(url: str | None) -> list[str]:
-    """Credential-like parts of an endpoint URL (userinfo, query values), for redaction.
-    Short values are left out: redaction replaces a value everywhere, model output
-    included, and a user name like ``admin`` is no secret worth mangling text for."""
+    """The secret parts of an endpoint URL, for redaction: the password of its userinfo
+    (or a lone user part long enough to be a key: ``https://KEY@host``) and the values of
+    key-like query parameters. Redaction replaces a value everywhere, model output
+    included, so user names and parameters such as ``api-version=2024-02-01`` stay out."""
     from urllib.parse import parse_qsl, unquote, urlsplit
 
     if not url:
         return []
     try:
         parts = urlsplit(url)
-        found = [unquote(parts.username or ""), unquote(parts.password or "")] + [v for _k, v in parse_qsl(parts.query)]
+        user, password = unquote(parts.username or ""), unquote(parts.password or "")
+        query = parse_qsl(parts.query)
     except ValueError:
         return []
+    found = [password] if password else ([user] if len(user) >= 16 else [])
+    found += [v for k, v in query if k.lower() in KEY_PARAMS]
     return [v for v in found if len(v) >= 8]
 
 
@@ -228,7 +244,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     from email.utils import parsedate_to_datetime
 
