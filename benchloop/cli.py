@@ -320,9 +320,13 @@ def pytest_args_for(args, run_id: str, suites: list[str]) -> list[str]:
         pa += ["-n", str(args.parallel)]
     if args.junitxml:
         pa.append(f"--junitxml={args.junitxml}")
-    # pytest-timeout is only a backstop behind the provider's own deadlines.
-    per_task = (args.timeout or 120.0) * 12 + 60
-    pa += [f"--timeout={per_task:.0f}", "-o", "timeout_method=signal", "-o", "timeout_func_only=true"]
+    # pytest-timeout is only a backstop behind the provider's own deadlines (a dependency,
+    # but a broken environment may lack it: then the deadlines alone bound a task).
+    import importlib.util
+
+    if importlib.util.find_spec("pytest_timeout") is not None:
+        per_task = (args.timeout or 120.0) * 12 + 60
+        pa += [f"--timeout={per_task:.0f}", "-o", "timeout_method=signal", "-o", "timeout_func_only=true"]
     return pa
 
 
@@ -380,7 +384,9 @@ def only_our_plugins(pargs: list[str]):
     could rerun a failed task, reorder or slow a run, and loading them all costs start-up
     time on every run. Autoloading is switched off for this one call (xdist workers
     inherit the environment) and the needed plugins are named with ``-p``, which xdist
-    hands on to its workers.
+    hands on to its workers. ``PYTEST_ADDOPTS`` and ``PYTEST_PLUGINS`` are set aside for
+    the call too: they belong to the user's own test runs (``--cov``, ``--reruns``) and
+    would name plugins that are not loaded here.
     """
     import importlib.util
 
@@ -391,15 +397,19 @@ def only_our_plugins(pargs: list[str]):
     for name in wanted:
         if importlib.util.find_spec(name.split(".")[0]) is not None:
             extra += ["-p", name]
-    before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    names = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+    before = {k: os.environ.get(k) for k in names}
+    for k in names[1:]:
+        os.environ.pop(k, None)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         yield [*extra, *pargs]
     finally:
-        if before is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = before
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def execute(pargs: list[str], run_id: str, settings, args) -> int:

@@ -111,10 +111,13 @@ def _foreign_plugin(tmp_path) -> dict:
     (site / "foreign_plugin.py").write_text(
         "import os, pathlib\n"
         f"pathlib.Path({str(mark)!r}).touch()\n"
+        "def pytest_addoption(parser):\n"
+        "    parser.addoption('--foreign-option', action='store_true')\n"
         "def pytest_runtest_call(item):\n"
         "    raise RuntimeError('sabotaged by a foreign plugin')\n"
     )
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
+    # the user's own pytest setup names the plugin's option: fine for their runs, not ours
+    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "PYTEST_ADDOPTS": "--foreign-option"}
     return {"env": env, "mark": mark}
 
 

@@ -359,6 +359,7 @@ def test_retry_after_is_honoured_and_an_excessive_one_fails_the_task(scripted):
 def test_retry_after_header_forms():
     from benchloop.providers.base import retry_after
 
+    assert retry_after("\u00b2") is None  # a digit to str.isdigit, not to float()
     assert retry_after("7") == 7.0 and retry_after(None) is None and retry_after("soon") is None
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0  # already past
