@@ -18,8 +18,10 @@ def pytest_configure(config):
     spinning threads starve each other (an 8 s end-to-end test took 280 s). Set before
     xdist starts its workers, so they and the ``benchloop`` processes they spawn inherit it.
     Only for BenchLoop's own tests: a benchmark run from this checkout keeps its default."""
+    from benchloop_pytest.plugin import _model_requested
+
     workers = getattr(config.option, "numprocesses", None)
-    benchmarking = config.getoption("benchloop_model", None) or os.environ.get("BENCHLOOP_MODEL")
+    benchmarking = _model_requested(config)
     if isinstance(workers, int) and workers > 1 and not benchmarking and "BENCHLOOP_THREADS" not in os.environ:
         os.environ["BENCHLOOP_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
 

@@ -101,8 +101,10 @@ def sign_flip_p(diffs: list[list[float]], *, iters: int = 4000, seed: int = 1729
     the smallest possible p is 2 / 2**n, so fewer than 6 never reach 95%.
     """
     groups = [d for d in diffs if d]
+    if not groups:
+        return 1.0
     observed = abs(sum(sum(d) / len(d) for d in groups) / len(groups))
-    flat = [(gi, x) for gi, d in enumerate(groups) for x in d]
+    flat = [(gi, x) for gi, d in enumerate(groups) for x in d if x != 0]  # a zero is the same under either sign
     sizes = [len(d) for d in groups]
     g = len(groups)
 

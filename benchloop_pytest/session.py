@@ -92,7 +92,7 @@ class BenchSession:
         engine_info = None
         # The machine probe (GPU tools, /proc) runs while the model loads or the endpoint
         # answers its preflight: it needs neither, and the user waits for both anyway.
-        probe = _Background(lambda: collect(hardware=s.hardware, gpu=s.gpu, gpu_memory_gb=s.gpu_memory_gb, remote=self.remote))
+        probe = None if self.resume is not None else _Background(lambda: collect(hardware=s.hardware, gpu=s.gpu, gpu_memory_gb=s.gpu_memory_gb, remote=self.remote))
         if s.provider == "llamacpp":
             from benchloop.engine import Engine, EngineError
 
@@ -111,8 +111,7 @@ class BenchSession:
                 model_facts.update(self.make_provider().describe_model(s.model))
             except Exception:  # describing is best-effort
                 pass
-        if self.resume is not None:
-            probe.result()  # the resumed run keeps its own machine facts; just don't leak the thread
+        if self.resume is not None:  # the resumed run keeps its own machine facts
             return self._reopen_run()
         self.run_id = s.run_id or new_run_id(s.model)
         from benchloop.artifact import valid_run_id
@@ -145,6 +144,7 @@ class BenchSession:
             "engine": engine_info,
             "machine": probe.result(),
         }
+        self.probe_ms = probe.elapsed_ms
         self._save_meta()
         self.marks["started"] = time.perf_counter()
 
@@ -439,7 +439,9 @@ class BenchSession:
         out = {k: round(1000 * (v - self.t0), 1) for k, v in self.marks.items()}
         out["assembled"] = round(1000 * (now - self.t0), 1)
         if self.engine is not None:
-            out["engine_load"] = round(self.engine.load_ms, 1)
+            out["engine_load"] = round(self.engine.load_ms, 1)  # a duration, as is machine_probe
+        if getattr(self, "probe_ms", None) is not None:
+            out["machine_probe"] = round(self.probe_ms, 1)
         return out
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -493,11 +495,15 @@ class _Background:
 
         self._box: dict = {}
 
+        self.elapsed_ms = None
+
         def work():
+            t0 = time.perf_counter()
             try:
                 self._box["value"] = fn()
             except BaseException as exc:  # handed to the caller of result()
                 self._box["error"] = exc
+            self.elapsed_ms = (time.perf_counter() - t0) * 1000
 
         self._thread = threading.Thread(target=work, name="benchloop-probe", daemon=True)
         self._thread.start()
