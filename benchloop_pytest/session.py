@@ -14,7 +14,7 @@ import time
 import pytest
 
 from benchloop.options import OptionError, dest, is_remote, resolve, runs_dir
-from benchloop.providers.base import endpoint_secrets, safe_endpoint  # noqa: F401 - safe_endpoint is re-exported
+from benchloop.providers.base import endpoint_secrets, safe_endpoint
 
 NODEID = re.compile(r"test_(?P<suite>\w+)\.py::[^\[]+\[(?P<task>[a-z]{2,3}-\d{3})\]$")
 
