@@ -17,6 +17,17 @@ TASK_ID = re.compile(r"^[a-z]{2,3}-\d{3}$")
 PROFILES = ("quick", "core", "full")
 
 
+def task_messages(task: dict) -> list[dict]:
+    """The conversation a task opens with: its ``messages``, or ``system`` + ``prompt``."""
+    if task.get("messages"):
+        return [dict(m) for m in task["messages"]]
+    msgs = []
+    if task.get("system"):
+        msgs.append({"role": "system", "content": task["system"]})
+    msgs.append({"role": "user", "content": task["prompt"]})
+    return msgs
+
+
 class TaskFileError(ValueError):
     """Invalid task file; str() is a single line that names file, task and field."""
 

@@ -1,21 +1,20 @@
 """The harness interface. ``raw`` is the identity; text formats override the hooks."""
 from __future__ import annotations
 
-
-def task_messages(task: dict) -> list[dict]:
-    """The conversation a task opens with: its ``messages``, or ``system`` + ``prompt``."""
-    if task.get("messages"):
-        return [dict(m) for m in task["messages"]]
-    msgs = []
-    if task.get("system"):
-        msgs.append({"role": "system", "content": task["system"]})
-    msgs.append({"role": "user", "content": task["prompt"]})
-    return msgs
+from benchloop.tasks import task_messages  # noqa: F401  (re-exported: harness users build histories from it)
 
 
 class Harness:
     name = "base"
     native_tools = True  # tools travel in the API's "tools" field
+
+    def ask(self, provider, model: str, messages: list[dict], tools: list[dict] | None, *, on_delta=None, **sampling):
+        """One turn in this format: render, send through ``provider``, parse.
+        Returns (reply dict, ChatResult). The one place a harness meets a provider."""
+        msgs, api_tools = self.render(messages, tools)
+        kw = {"on_delta": on_delta} if on_delta is not None else {}
+        res = provider.chat(model, msgs, tools=api_tools, stream=True, **kw, **sampling)
+        return self.parse(res), res
 
     def render(self, messages: list[dict], tools: list[dict] | None) -> tuple[list[dict], list[dict] | None]:
         """History + tool specs -> what the provider is sent."""
