@@ -18,12 +18,13 @@ from __future__ import annotations
 
 
 def run_task(task: dict, conv):
-    """Drive, judge and record one task outside pytest; returns a TaskRecord."""
+    """Drive, judge and record one task outside pytest; returns the record as plain
+    data (``TaskRecord.to_dict()``, the form tasks.jsonl and run.json keep)."""
     import importlib
     import time
 
     from benchloop.catalog import SUITES
-    from benchloop.record import TaskRecord, Verdict
+    from benchloop.record import TaskRecord
 
     driver_name, checker_name, _ = SUITES[task["suite"]]
     ex = importlib.import_module(driver_name).run(task, conv)
@@ -32,7 +33,7 @@ def run_task(task: dict, conv):
         verdict = judge(importlib.import_module(checker_name), task, ex)
     elif checker_name is None:
         verdict = ex.extra.pop("verdict", None)
-    return TaskRecord.build(task, ex, verdict, wall_ms=(time.perf_counter() - ex.t0) * 1000, max_tokens=conv.max_tokens(task))
+    return TaskRecord.build(task, ex, verdict, wall_ms=(time.perf_counter() - ex.t0) * 1000, max_tokens=conv.max_tokens(task)).to_dict()
 
 
 def judge(checker, task: dict, ex):
