@@ -125,3 +125,30 @@ def test_describe_and_list_models_ollama(scripted):
     assert p.list_models() == ["qwen3:8b"]
     d = p.describe_model("qwen3:8b")
     assert d["family"] == "qwen3" and d["quantization"] == "Q4_K_M" and d["parameters"] == "8.2B"
+
+
+@pytest.mark.parametrize("provider", ["openai_compat", "ollama"])
+def test_on_delta_gets_every_streamed_text_delta_in_order(scripted, provider):
+    ep = scripted(lambda req: Reply(content="one two three", reasoning="think hard", role_chunk_first=True, token_delay_s=0.005))
+    got = []
+    res = make_provider(provider, ep.url).chat("scripted-model", MSGS, on_delta=lambda text, think: got.append((text, think)))
+    assert len(got) >= 3 and all(t or r for t, r in got)  # a role-only chunk is not a delta
+    assert "".join(t for t, _ in got) == res.content == "one two three"
+    assert "".join(r for _, r in got) == res.reasoning == "think hard"
+    assert res.completion_tokens and res.t_first_token is not None  # timings are the provider's own
+
+
+@pytest.mark.parametrize("provider", ["openai_compat", "ollama"])
+def test_on_delta_is_called_once_for_a_whole_reply_and_can_stop_a_stream(scripted, provider):
+    ep = scripted(lambda req: Reply(content="a b c d e f", token_delay_s=0.005))
+    p = make_provider(provider, ep.url)
+    got = []
+    assert p.chat("scripted-model", MSGS, stream=False, on_delta=lambda t, r: got.append(t)).content == "a b c d e f"
+    assert got == ["a b c d e f"]
+
+    def stop(text, think):
+        raise ProviderError("protocol", "the reader went away")
+
+    with pytest.raises(ProviderError, match="went away"):
+        p.chat("scripted-model", MSGS, on_delta=stop)
+    assert p.chat("scripted-model", MSGS).content == "a b c d e f"  # without a callback nothing changes

@@ -166,7 +166,12 @@ class Provider:
             self._session.trust_env = False  # a local benchmark never goes through a proxy
         return self._session
 
-    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None) -> ChatResult:
+    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None, on_delta=None) -> ChatResult:
+        """One chat request. ``on_delta(text, reasoning)``, when given, is called with the
+        new answer text and the new reasoning text (either may be empty) of every
+        streamed chunk that carried some, as it arrives; a non-streamed reply calls it
+        once with the whole text. Exceptions it raises end the request (raise
+        ``ProviderError`` to stop a stream early). Timings and parsing are unchanged."""
         raise NotImplementedError
 
     def list_models(self) -> list[str]:
@@ -211,6 +216,12 @@ def json_reply(r, res: ChatResult) -> dict:
     res.t_done = time.perf_counter()
     res.response = data
     return data
+
+
+def emit_delta(on_delta, text: str, think: str) -> None:
+    """Hand one chunk's new text to a caller's ``on_delta`` (nothing when both are empty)."""
+    if on_delta is not None and (text or think):
+        on_delta(text, think)
 
 
 def settle(res: ChatResult) -> ChatResult:

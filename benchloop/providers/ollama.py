@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, json_reply, parse_arguments, settle
+from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, emit_delta, http_error, json_reply, parse_arguments, settle
 
 
 def num_ctx_for(messages, tools, max_tokens: int) -> int:
@@ -89,7 +89,8 @@ class OllamaProvider(Provider):
             pass
         return {k: v for k, v in info.items() if v is not None}
 
-    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None) -> ChatResult:
+    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None, on_delta=None) -> ChatResult:
+        """See :meth:`Provider.chat` (``on_delta`` gets each streamed text delta)."""
         options = {"temperature": temperature, "num_predict": int(max_tokens), "num_ctx": num_ctx_for(messages, tools, max_tokens)}
         if seed is not None:
             options["seed"] = seed
@@ -109,20 +110,21 @@ class OllamaProvider(Provider):
                 res.t_done = time.perf_counter()
                 raise http_error(r, "/api/chat")
             if stream:
-                self._read_stream(r, res)
+                self._read_stream(r, res, on_delta)
             else:
-                self._absorb(res, json_reply(r, res), res.t_done)
+                self._absorb(res, json_reply(r, res), res.t_done, on_delta)
             return res
 
         self._wrap(go, "chat")
         return settle(res)
 
-    def _absorb(self, res: ChatResult, ev: dict, now: float):
+    def _absorb(self, res: ChatResult, ev: dict, now: float, on_delta=None):
         if ev.get("error"):
             raise ProviderError("http", f"error inside stream: {str(ev['error'])[:300]}")
         msg = ev.get("message") or {}
-        text = msg.get("content") or ""
-        res.add_text(text, msg.get("thinking") or "", now)
+        text, think = msg.get("content") or "", msg.get("thinking") or ""
+        res.add_text(text, think, now)
+        emit_delta(on_delta, text, think)
         for i, tc in enumerate(msg.get("tool_calls") or []):
             fn = tc.get("function") or {}
             args, raw = parse_arguments(fn.get("arguments"))
@@ -138,7 +140,7 @@ class OllamaProvider(Provider):
                 res.token_source = "server"
             res.server_timings = {k: ev.get(k) for k in ("eval_count", "eval_duration", "prompt_eval_count", "prompt_eval_duration", "load_duration", "total_duration") if ev.get(k) is not None}
 
-    def _read_stream(self, r, res: ChatResult):
+    def _read_stream(self, r, res: ChatResult, on_delta=None):
         events = []
         deadline = res.t_sent + self.timeout * 10
         malformed = 0
@@ -160,7 +162,7 @@ class OllamaProvider(Provider):
                 continue
             if len(events) < MAX_EVENTS:
                 events.append(ev)
-            self._absorb(res, ev, now)
+            self._absorb(res, ev, now, on_delta)
             if ev.get("done"):
                 break
         res.t_done = time.perf_counter()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 
-from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, http_error, json_reply, parse_arguments, settle
+from benchloop.providers.base import MAX_EVENTS, ChatResult, Provider, ProviderError, emit_delta, http_error, json_reply, parse_arguments, settle
 
 
 def base_url(endpoint: str) -> str:
@@ -79,7 +79,8 @@ class OpenAICompatProvider(Provider):
             body.update(extra)
         return body
 
-    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None) -> ChatResult:
+    def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None, on_delta=None) -> ChatResult:
+        """See :meth:`Provider.chat` (``on_delta`` gets each streamed text delta)."""
         body = self.build_body(model, messages, tools=tools, stream=stream, max_tokens=max_tokens, temperature=temperature, seed=seed, extra=extra)
         res = ChatResult(request=body, model=model)
 
@@ -96,9 +97,10 @@ class OpenAICompatProvider(Provider):
                 res.t_done = time.perf_counter()
                 raise http_error(r, "/v1/chat/completions")
             if stream:
-                self._read_stream(r, res)
+                self._read_stream(r, res, on_delta)
             else:
                 self._read_whole(r, res)
+                emit_delta(on_delta, res.content, res.reasoning)
             return res
 
         self._wrap(go, "chat")
@@ -132,7 +134,7 @@ class OpenAICompatProvider(Provider):
         if isinstance(data.get("timings"), dict):
             res.server_timings = data["timings"]
 
-    def _read_stream(self, r, res: ChatResult):
+    def _read_stream(self, r, res: ChatResult, on_delta=None):
         events: list = []
         calls: dict[int, dict] = {}
         deadline = res.t_sent + self.timeout * 10
@@ -171,7 +173,9 @@ class OpenAICompatProvider(Provider):
             self._usage(res, ev)
             for ch in ev.get("choices") or []:
                 delta = ch.get("delta") or {}
-                res.add_text(delta.get("content") or "", delta.get("reasoning_content") or delta.get("reasoning") or "", now)
+                text, think = delta.get("content") or "", delta.get("reasoning_content") or delta.get("reasoning") or ""
+                res.add_text(text, think, now)
+                emit_delta(on_delta, text, think)
                 for tc in delta.get("tool_calls") or []:
                     idx = tc.get("index", len(calls))
                     slot = calls.setdefault(idx, {"id": None, "name": "", "arguments_raw": ""})
