@@ -9,7 +9,7 @@ from __future__ import annotations
 
 # suite -> (driver module, checker module or None, one line for `benchloop suites`)
 SUITES: dict[str, tuple[str, str | None, str]] = {
-    "speed": ("benchloop.drivers.speed", None, "TTFR, TTFT, decode and prefill per scenario; roofline; opt-in concurrency sweep"),
+    "speed": ("benchloop.drivers.speed", "benchloop.checkers.speed", "TTFR, TTFT, decode and prefill per scenario; roofline; opt-in concurrency sweep"),
     "toolcall": ("benchloop.drivers.toolround", "benchloop.checkers.toolcall", "choosing the right function and arguments, knowing when not to call"),
     "coding": ("benchloop.drivers.chat", "benchloop.checkers.coding", "practical Python functions graded by hidden tests in a sandbox"),
     "dataextract": ("benchloop.drivers.chat", "benchloop.checkers.dataextract", "messy text to one JSON object, field by field"),

@@ -110,7 +110,7 @@ def to_csv(run: dict) -> str:
     for t in run.get("tasks") or []:
         w.writerow([run.get("run_id"), t.get("suite"), t.get("task_id"), t.get("score"), t.get("passed"), safe_text(t.get("error") or "", 200), t.get("latency_ms"), t.get("ttft_ms"), t.get("prompt_tokens"), t.get("completion_tokens"), t.get("finish_reason")])
     if run.get("speed"):
-        from benchloop.speed import csv_rows
+        from benchloop.speed.report import csv_rows
 
         w.writerow([])
         for row in csv_rows(run):
@@ -127,7 +127,7 @@ def print_speed(sp: dict, console) -> None:
     roofline basis, flags and notes."""
     from rich.table import Table
 
-    from benchloop.speed import SCENARIO_COLUMNS, scenario_rows
+    from benchloop.speed.report import SCENARIO_COLUMNS, scenario_rows
 
     t = Table(title="speed", title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
     for key, label in SCENARIO_COLUMNS:

@@ -1,8 +1,8 @@
 """Does BenchLoop's speed suite agree with llama.cpp's own accounting, and with itself?
 
 Against the embedded SmolLM2-135M (benchloop.engine.Engine) it runs the speed scenarios
-of tasks/speed.yaml twice, through the same code a run uses (benchloop.speed.run), and
-prints, per scenario:
+of tasks/speed.yaml twice, through the same code a run uses (the speed driver and checker,
+via benchloop.drivers.run_task), and prints, per scenario:
 
 - client decode tok/s vs llama.cpp's ``timings.predicted_per_second`` on the *same*
   requests, as a ratio (target: within 2%);
@@ -26,7 +26,7 @@ import time
 
 
 def one_pass(ctx, tasks) -> list[dict]:
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     recs = []
     for t in tasks:
@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     from benchloop.engine import Engine
     from benchloop.harnesses.raw import RawHarness
     from benchloop.providers import make_provider
-    from benchloop.runner import RunContext
+    from benchloop.drivers.conversation import Conversation
     from benchloop.tasks import load_suite
 
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     print(f"engine up in {eng.load_ms:.0f} ms ({eng.path.name}, {eng.threads} threads); load average {os.getloadavg()}", flush=True)
     meta = {"model": dict(eng.facts), "engine": {"model_path": str(eng.path), "load_ms": eng.load_ms}, "remote": False, "machine": {"gpus": []}}
     try:
-        ctx = RunContext(provider=make_provider("llamacpp", eng.url), harness=RawHarness(), model="smollm2-135m", settings={"trials": args.trials, "remote": False})
+        ctx = Conversation(provider=make_provider("llamacpp", eng.url), harness=RawHarness(), model="smollm2-135m", settings={"trials": args.trials, "remote": False})
         passes = []
         for i in range(2):
             print(f"pass {i + 1}:", flush=True)

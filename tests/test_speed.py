@@ -1,4 +1,5 @@
-"""Tests for the speed suite (benchloop/speed.py).
+"""Tests for the speed suite: benchloop/speed/ (math, calibration, probes, run-level
+report), benchloop/drivers/speed.py (the loop) and benchloop/checkers/speed.py (verdicts).
 
 The timing tests run against the scripted endpoint, a real HTTP server with a known
 schedule (first token after 300 ms, then one chunk every token_delay_s), so TTFT and
@@ -12,12 +13,15 @@ import time
 
 import pytest
 
-from benchloop import speed
+from benchloop.checkers import speed as checker
+from benchloop.drivers import run_task
+from benchloop.drivers import speed as driver
+from benchloop.drivers.conversation import Conversation
 from benchloop.harnesses.raw import RawHarness
 from benchloop.providers import make_provider
 from benchloop.providers.base import ChatResult
-from benchloop.runner import RunContext, run_task
 from benchloop.scoring import score_run, speed_score_local
+from benchloop.speed import calibrate, metrics, probe, report
 from benchloop.tasks import load_suite
 from benchloop.testing.scripted import Reply, count_prompt_tokens
 
@@ -31,7 +35,7 @@ def within(got, want, rel=0.05):
 
 def ctx_for(url, *, provider="openai_compat", model="scripted-model", trials=2, remote=False, concurrency=None):
     p = make_provider(provider, url)
-    return RunContext(provider=p, harness=RawHarness(), model=model, settings={"trials": trials, "remote": remote, "concurrency": concurrency})
+    return Conversation(provider=p, harness=RawHarness(), model=model, settings={"trials": trials, "remote": remote, "concurrency": concurrency})
 
 
 def scenario(prompt_tokens=64, max_tokens=16, warmup=0, name="short", tid="sp-001"):
@@ -71,10 +75,10 @@ def synthetic(n, per_chunk, first_s=0.3, delay_s=0.05, *, usage=True, reasoning_
 
 
 def test_decode_counts_tokens_after_the_first_chunk_not_chunks():
-    one = speed.request_metrics(synthetic(20, 1), expected_prompt_tokens=100)
+    one = metrics.request_metrics(synthetic(20, 1), expected_prompt_tokens=100)
     assert one["decode_tok_s"] == pytest.approx(20.0)
     assert one["ttft_ms"] == pytest.approx(300.0)
-    four = speed.request_metrics(synthetic(20, 4), expected_prompt_tokens=100)
+    four = metrics.request_metrics(synthetic(20, 4), expected_prompt_tokens=100)
     # 5 chunks of 4 tokens, 50 ms apart: 16 tokens after the first chunk in 200 ms
     assert four["first_chunk_tokens"] == pytest.approx(4.0)
     assert four["decode_tok_s"] == pytest.approx(80.0)
@@ -85,51 +89,51 @@ def test_decode_counts_tokens_after_the_first_chunk_not_chunks():
 
 
 def test_content_rate_excludes_reasoning_tokens():
-    m = speed.request_metrics(synthetic(20, 1, reasoning_tokens=15))
+    m = metrics.request_metrics(synthetic(20, 1, reasoning_tokens=15))
     assert m["decode_tok_s"] == pytest.approx(20.0)
     assert m["content_tok_s"] == pytest.approx(5.0)
 
 
 def test_single_chunk_reply_is_not_a_decode_measurement():
-    m = speed.request_metrics(synthetic(8, 8))
+    m = metrics.request_metrics(synthetic(8, 8))
     assert m["decode_tok_s"] is None and not m["valid"]
     assert any(f.startswith("too_short") for f in m["flags"])
 
 
 def test_missing_usage_is_noted_not_silent():
-    m = speed.request_metrics(synthetic(10, 1, usage=False))
+    m = metrics.request_metrics(synthetic(10, 1, usage=False))
     assert m["token_source"] == "counted"
     assert any("no server usage" in n for n in m["notes"])
 
 
 def test_server_rates_llamacpp_and_ollama():
-    assert speed.server_rates({"predicted_per_second": 42.5, "prompt_per_second": 900.0, "prompt_n": 10, "cache_n": 0})["server_decode_tok_s"] == 42.5
-    o = speed.server_rates({"eval_count": 50, "eval_duration": 2_000_000_000, "prompt_eval_count": 100, "prompt_eval_duration": 500_000_000})
+    assert metrics.server_rates({"predicted_per_second": 42.5, "prompt_per_second": 900.0, "prompt_n": 10, "cache_n": 0})["server_decode_tok_s"] == 42.5
+    o = metrics.server_rates({"eval_count": 50, "eval_duration": 2_000_000_000, "prompt_eval_count": 100, "prompt_eval_duration": 500_000_000})
     assert o["server_decode_tok_s"] == pytest.approx(25.0) and o["server_prefill_tok_s"] == pytest.approx(200.0)
-    assert speed.server_rates({"predicted_per_second": 0.0})["server_decode_tok_s"] is None
-    assert speed.server_rates("junk")["server_decode_tok_s"] is None
+    assert metrics.server_rates({"predicted_per_second": 0.0})["server_decode_tok_s"] is None
+    assert metrics.server_rates("junk")["server_decode_tok_s"] is None
 
 
 def test_context_clamp_is_planned_and_said():
-    assert speed.plan_prompt_tokens(2048, 8192, 256) == (2048, None)
-    n, note = speed.plan_prompt_tokens(8192, 4096, 128)
-    assert n == 4096 - 128 - speed.PROMPT_MARGIN and "clamped" in note and "4096" in note
-    assert speed.plan_prompt_tokens(8192, None, 128) == (8192, None)
+    assert calibrate.plan_prompt_tokens(2048, 8192, 256) == (2048, None)
+    n, note = calibrate.plan_prompt_tokens(8192, 4096, 128)
+    assert n == 4096 - 128 - calibrate.PROMPT_MARGIN and "clamped" in note and "4096" in note
+    assert calibrate.plan_prompt_tokens(8192, None, 128) == (8192, None)
 
 
 def test_parse_levels():
-    assert speed.parse_levels("4, 1,2,2") == [1, 2, 4]
-    assert speed.parse_levels(None) == [] and speed.parse_levels("") == []
+    assert driver.parse_levels("4, 1,2,2") == [1, 2, 4]
+    assert driver.parse_levels(None) == [] and driver.parse_levels("") == []
     for bad in ("0", "1,x", "65", "-1"):
         with pytest.raises(ValueError, match="concurrency"):
-            speed.parse_levels(bad)
+            driver.parse_levels(bad)
 
 
 def test_request_extra_depends_on_the_server():
-    ll = speed.request_extra({"kind": "llama.cpp"}, prompt_tokens=100, max_tokens=10)
+    ll = probe.request_extra({"kind": "llama.cpp"}, prompt_tokens=100, max_tokens=10)
     assert ll == {"cache_prompt": False, "ignore_eos": True}
-    assert speed.request_extra({"kind": "openai"}, prompt_tokens=100, max_tokens=10) == {}
-    assert speed.request_extra({"kind": "ollama"}, prompt_tokens=1000, max_tokens=100)["options"]["num_ctx"] >= 1100
+    assert probe.request_extra({"kind": "openai"}, prompt_tokens=100, max_tokens=10) == {}
+    assert probe.request_extra({"kind": "ollama"}, prompt_tokens=1000, max_tokens=100)["options"]["num_ctx"] >= 1100
 
 
 # ---- every task in tasks/speed.yaml -------------------------------------------------------
@@ -139,20 +143,20 @@ SUITE = load_suite("speed")
 
 @pytest.mark.parametrize("task", SUITE["tasks"], ids=[t["id"] for t in SUITE["tasks"]])
 def test_every_task_valid_measurement_scores_and_truncated_one_does_not(task):
-    assert speed.validate(task) is None
-    good = [dict(speed.request_metrics(synthetic(task["max_tokens"], 1), expected_prompt_tokens=100)) for _ in range(3)]
+    assert checker.validate(task) is None
+    good = [dict(metrics.request_metrics(synthetic(task["max_tokens"], 1), expected_prompt_tokens=100)) for _ in range(3)]
     cut = ChatResult(**{**synthetic(task["max_tokens"], 1).__dict__, "prompt_tokens": 60})
-    bad = [speed.request_metrics(cut, expected_prompt_tokens=100)] + good[:2]
-    ok = speed.scenario_verdict(speed.scenario_summary(task, good, trials=3), remote=False)
-    assert ok["passed"] and ok["score"] == speed_score_local(20.0) > 0
-    wrong = speed.scenario_verdict(speed.scenario_summary(task, bad, trials=3), remote=False)
-    assert not wrong["passed"] and wrong["score"] == 0.0 and "truncated" in wrong["reason"]
+    bad = [metrics.request_metrics(cut, expected_prompt_tokens=100)] + good[:2]
+    ok = checker.check(task, {"speed": metrics.scenario_summary(task, good, trials=3), "remote": False})
+    assert ok.passed and ok.score == speed_score_local(20.0) > 0
+    wrong = checker.check(task, {"speed": metrics.scenario_summary(task, bad, trials=3), "remote": False})
+    assert not wrong.passed and wrong.score == 0.0 and "truncated" in wrong.reason
 
 
 @pytest.mark.parametrize("field,value", [("kind", "burst"), ("scenario", "huge"), ("prompt_tokens", 4), ("max_tokens", 1), ("rounds", 99)])
 def test_validate_rejects_broken_tasks(field, value):
     t = dict(SUITE["tasks"][0], **{field: value})
-    assert speed.validate(t)[0] == field
+    assert checker.validate(t)[0] == field
 
 
 # ---- the scripted schedule, over real HTTP ------------------------------------------------
@@ -168,7 +172,7 @@ def measure(ep, trials=4):
 
     p = make_provider("openai_compat", ep.url)
     msgs = [{"role": "user", "content": "go"}]
-    runs = [speed.measure_request(p, "scripted-model", msgs, max_tokens=16, extra=None, expected_prompt_tokens=count_prompt_tokens(msgs))[0] for _ in range(trials + 1)][1:]
+    runs = [driver.measure_request(p, "scripted-model", msgs, max_tokens=16, extra=None, expected_prompt_tokens=count_prompt_tokens(msgs))[0] for _ in range(trials + 1)][1:]
     p.close()
     assert all(m["valid"] for m in runs), [m["flags"] for m in runs]
     out = dict(runs[-1])
@@ -237,7 +241,7 @@ def test_truncating_endpoint_is_flagged_and_not_scored(scripted):
     assert "truncated" in rec["reason"]
     good = run_task(scenario(prompt_tokens=32), ctx_for(ep.url))
     assert good["passed"]
-    agg = speed.aggregate([good, rec], {"model": {"size_bytes": 1_000_000}})
+    agg = report.aggregate([good, rec], {"model": {"size_bytes": 1_000_000}})
     assert agg["headline"]["decode"] == ["short"]
     assert agg["scenarios"]["long"]["roofline_pct"] is None
     assert any("long: invalid" in f and "truncated" in f for f in agg["flags"])
@@ -258,7 +262,7 @@ def test_usage_calibration_without_tokenize(scripted):
     ep = scripted(timed(Reply(content=WORDS16, token_delay_s=0.01)))
     ctx = ctx_for(ep.url)
     server = {"kind": "openai", "tokenize": False, "n_ctx": None}
-    b = speed.PromptBuilder(ctx.provider, ctx.model, server)
+    b = calibrate.PromptBuilder(ctx.provider, ctx.model, server)
     cal = b.calibrate(80)
     assert cal["method"] == "usage" and abs(cal["error_tokens"]) <= 1 and cal["probe_requests"] <= 6
     assert count_prompt_tokens(b.messages(b.nonces.next(), cal["k"])) == cal["prompt_tokens"]
@@ -314,28 +318,28 @@ def _summary(name, prompt, decode, ttft, prefill, valid=True):
 
 def test_aggregate_headline_and_roofline():
     recs = [_summary("long", 8000, 60.0, 900.0, 800.0), _summary("short", 128, 100.0, 50.0, 300.0), _summary("medium", 2048, 80.0, 300.0, 700.0)]
-    agg = speed.aggregate(recs, {"model": {"size_bytes": 100e6}, "engine": {"load_ms": 812.0}})
+    agg = report.aggregate(recs, {"model": {"size_bytes": 100e6}, "engine": {"load_ms": 812.0}})
     assert agg["decode_tok_s"] == 80.0  # median of the scenario medians
     assert agg["ttft_ms"] == 50.0 and agg["prefill_tok_s"] == 800.0  # shortest / longest prompt
     assert agg["roofline_tok_s"] == pytest.approx(100.0)  # 10 GB/s / 100 MB per token
     assert agg["roofline_pct"] == pytest.approx(80.0)
     assert agg["scenarios"]["short"]["roofline_pct"] == pytest.approx(100.0)
     assert agg["load_ms"] == 812.0
-    override = speed.aggregate(recs, {"model": {"size_bytes": 100e6}, "settings": {"model_bytes": 50e6}})
+    override = report.aggregate(recs, {"model": {"size_bytes": 100e6}, "settings": {"model_bytes": 50e6}})
     assert override["roofline_tok_s"] == pytest.approx(200.0) and override["roofline"]["bytes_source"] == "--model-bytes"
 
 
 def test_roofline_unknown_is_said_not_guessed():
     recs = [_summary("short", 128, 100.0, 50.0, 300.0)]
-    agg = speed.aggregate(recs, {"model": {"name": "m"}})
+    agg = report.aggregate(recs, {"model": {"name": "m"}})
     assert agg["roofline_pct"] is None and "unknown" in agg["roofline"]["note"] and "--model-bytes" in agg["roofline"]["note"]
-    remote = speed.aggregate(recs, {"model": {"size_bytes": 1e6}, "remote": True})
+    remote = report.aggregate(recs, {"model": {"size_bytes": 1e6}, "remote": True})
     assert remote["roofline_pct"] is None and "remote" in remote["roofline"]["note"]
     assert remote["decode_tok_s"] == 100.0
 
 
 def test_invalid_scenarios_leave_no_speed_to_score():
-    agg = speed.aggregate([_summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 1e6}})
+    agg = report.aggregate([_summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 1e6}})
     assert agg["decode_tok_s"] is None and not agg["valid"]
     run = {"tasks": [{"suite": "speed", "task_id": "sp-003", "score": 0.0, "passed": False}], "speed": agg}
     assert score_run(run)["speed"] == 0.0
@@ -343,7 +347,7 @@ def test_invalid_scenarios_leave_no_speed_to_score():
 
 def test_bandwidth_probe_is_short_and_positive():
     t0 = time.perf_counter()
-    bw = speed.measure_bandwidth(size_mib=64, reps=3)
+    bw = probe.measure_bandwidth(size_mib=64, reps=3)
     assert time.perf_counter() - t0 < 1.5
     assert bw["gb_s"] and bw["gb_s"] > 0.1 and "memcpy" in bw["method"]
 
@@ -355,7 +359,7 @@ def test_reports_show_speed(tmp_path):
 
     from benchloop.report import print_report, to_csv, to_markdown
 
-    agg = speed.aggregate([_summary("short", 128, 100.0, 50.0, 300.0), _summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 100e6}})
+    agg = report.aggregate([_summary("short", 128, 100.0, 50.0, 300.0), _summary("long", 8000, 60.0, 900.0, 800.0, valid=False)], {"model": {"size_bytes": 100e6}})
     run = {"run_id": "r1", "speed": agg, "scores": {"suites": {}}, "tasks": []}
     buf = StringIO()
     print_report(run, console=Console(file=buf, width=200))
@@ -410,7 +414,7 @@ def test_suite_through_pytest_writes_run_speed(pytester, scripted, tmp_path):
     assert run["scores"]["speed"] == speed_score_local(sp["decode_tok_s"])
     assert run["scores"]["suites"]["speed"]["n"] == 1  # the skipped sweep counts nowhere
     assert run["scores"]["reliability"] == 100.0
-    assert run["manifest"]["suites"]["speed"]["checker"] == speed.CHECKER_VERSION
+    assert run["manifest"]["suites"]["speed"]["checker"] == checker.CHECKER_VERSION
 
 
 def test_endpoint_without_usage_is_measured_with_notes_not_silently(scripted):

@@ -16,7 +16,7 @@ CHECKERS = {
     "dataextract": "benchloop.checkers.dataextract",
     "instructfollow": "benchloop.checkers.instructfollow",
     "agent": "benchloop.checkers.agent",
-    "speed": "benchloop.speed",
+    "speed": "benchloop.checkers.speed",
 }
 
 
