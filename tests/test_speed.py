@@ -268,6 +268,44 @@ def test_usage_calibration_without_tokenize(scripted):
     assert count_prompt_tokens(b.messages(b.nonces.next(), cal["k"])) == cal["prompt_tokens"]
 
 
+# The record keys run.json has always had for a speed task (docs/artifact.md): the driver
+# moved, the artifact did not, so ``benchloop score`` of an old run gives the same numbers.
+RECORD_KEYS = {
+    "suite", "task_id", "score", "passed", "error", "error_kind", "reason", "latency_ms", "ttft_ms", "ttfr_ms",
+    "prompt_tokens", "completion_tokens", "reasoning_tokens", "token_source", "finish_reason", "output", "reasoning",
+    "tool_calls", "checks", "prompt", "max_tokens", "request", "response", "server_timings", "turns", "wall_ms",
+    "model_wait_ms", "retries",
+}
+
+
+def test_driver_then_checker_gives_the_record_run_json_always_had(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, token_delay_s=0.01)))
+    conv = ctx_for(ep.url)
+    task = scenario(prompt_tokens=48)
+    ex = driver.run(task, conv)
+    assert ex.error is None and ex.answer["speed"]["kind"] == "scenario" and ex.answer["remote"] is False
+    assert "score" not in ex.extra and "passed" not in ex.extra  # the driver never judges
+    verdict = checker.check(task, ex.answer)
+    rec = run_task(task, ctx_for(ep.url))
+    assert set(rec) == RECORD_KEYS | {"speed"}
+    assert rec["finish_reason"] is None and rec["prompt_tokens"] == 48 and rec["model_wait_ms"] > 0
+    assert verdict.passed and rec["passed"] and rec["checks"][0]["name"] == "valid_measurement"
+    skipped = _sweep(ctx_for(ep.url))
+    assert set(skipped) == RECORD_KEYS | {"speed", "skipped"} and skipped["checks"] == []
+
+
+def test_speed_package_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, benchloop.speed as s; assert 'benchloop.speed.report' not in sys.modules; "
+        "from benchloop.speed import aggregate, csv_rows, scenario_rows, SCENARIO_COLUMNS; "
+        "assert callable(aggregate) and SCENARIO_COLUMNS; assert 'benchloop.providers.base' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 # ---- concurrency sweep ------------------------------------------------------------------
 
 
