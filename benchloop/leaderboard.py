@@ -1,6 +1,11 @@
 """A self-hosted leaderboard that re-checks what it is sent instead of trusting it.
 
-``benchloop dashboard --accept-submissions --token T`` mounts :func:`make_router`.
+This module is the leaderboard's library half: pure checks and a file store, no web
+framework. The HTTP routes (``POST/GET /api/submissions``, mounted by
+``python -m benchloop.dashboard --accept-submissions --token T``) live with the
+dashboard in ``benchloop.dashboard.leaderboard_api``; ``benchloop publish`` builds the
+payload with :data:`FORMAT` and :data:`VERSION`.
+
 A submission is a whole run artifact. Before it is stored, :func:`verify_submission`
 re-derives everything a score depends on with the *server's own* task files, checkers
 and scorer:
@@ -18,10 +23,9 @@ Any disagreement rejects the run with the reason. Suites whose results cannot be
 re-derived from the artifact (speed: a measurement) are listed as not re-checked.
 Submissions are deduplicated on (machine id, run id); the machine id is a salted hash.
 """
-# No ``from __future__ import annotations`` here: FastAPI must see the real ``Request``
-# class on the route functions defined inside make_router.
+from __future__ import annotations
+
 import hashlib
-import hmac
 import json
 import os
 import re
@@ -250,7 +254,7 @@ def _verify(run, tasks_dir) -> dict:
     return {"ok": True, "reason": note, "rechecked": sorted(rechecked), "unverified": sorted(unverified), "scores": fresh}
 
 
-# ------------------------------------------------------------------ the HTTP side
+# ------------------------------------------------------------------ the store
 def submission_id(machine_id: str, run_id: str) -> str:
     """Dedupe key: one entry per (machine, run)."""
     return hashlib.sha256(f"{machine_id}\0{run_id}".encode()).hexdigest()[:32]
@@ -260,99 +264,72 @@ def summary(entry: dict) -> dict:
     return {k: entry.get(k) for k in ("id", "received_at", "run_id", "machine_id", "model", "provider", "harness", "hardware", "remote", "scores", "rechecked", "unverified", "manifest_hash")}
 
 
-def make_router(store_dir: str | os.PathLike, token: str | None):
-    """POST /api/submissions (bearer ``token``) and GET /api/submissions[/{id}].
+class Duplicate(Exception):
+    """This (machine, run) is already stored."""
 
-    Without a token the server accepts no submissions at all: publishing is opt-in on
-    both ends."""
-    from fastapi import APIRouter, Request
-    from fastapi.responses import JSONResponse
-    from starlette.concurrency import run_in_threadpool
 
-    store = Path(store_dir)
-    store.mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
-    router = APIRouter()
+def read_payload(payload) -> dict:
+    """The run inside a ``benchloop publish`` payload; :class:`Rejected` when the payload
+    is not one (wrong format, a newer version than this server knows)."""
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise Rejected(f"not a {FORMAT} (publish with benchloop publish)")
+    if not isinstance(payload.get("version"), int) or payload["version"] > VERSION:
+        raise Rejected(f"submission format version {payload.get('version')!s:.10} is not supported here")
+    return payload.get("run")
 
-    def refuse(status: int, reason: str):
-        return JSONResponse({"accepted": False, "reason": reason}, status_code=status)
 
-    @router.post("/api/submissions")
-    async def submit(request: Request):
-        if not token:
-            return refuse(403, "this server accepts no submissions (start it with --accept-submissions --token T)")
-        auth = request.headers.get("authorization") or ""
-        given = auth[7:] if auth.lower().startswith("bearer ") else ""
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            return refuse(401, "missing or wrong token (pass --token)")
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return refuse(413, f"submission larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                return refuse(413, f"submission larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
-            chunks.append(chunk)
-        try:
-            payload = json.loads(b"".join(chunks))
-        except ValueError:
-            return refuse(400, "the body is not JSON")
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            return refuse(400, f"not a {FORMAT} (publish with benchloop publish)")
-        if not isinstance(payload.get("version"), int) or payload["version"] > VERSION:
-            return refuse(400, f"submission format version {payload.get('version')!s:.10} is not supported here")
-        run = payload.get("run")
-        result = await run_in_threadpool(verify, run)
-        if not result["ok"]:
-            return refuse(422, result["reason"])
-        from benchloop.artifact import utcnow
+def make_entry(run: dict, result: dict, received_at: str) -> dict:
+    """What the store keeps for an accepted run: a summary for listings plus the run."""
+    machine = run.get("machine") or {}
+    return {
+        "id": submission_id(machine["machine_id"], run["run_id"]),
+        "received_at": received_at,
+        "run_id": run["run_id"],
+        "machine_id": machine["machine_id"],
+        "model": (run.get("model") or {}).get("name"),
+        "provider": run.get("provider"),
+        "harness": run.get("harness"),
+        "hardware": machine.get("model_hardware") or machine.get("hardware"),
+        "remote": run.get("remote"),
+        "scores": {k: result["scores"].get(k) for k in ("overall", "quality", "speed", "reliability")} | {"suites": {s: v.get("score") for s, v in result["scores"]["suites"].items()}},
+        "rechecked": result["rechecked"],
+        "unverified": result["unverified"],
+        "manifest_hash": run.get("manifest_hash"),
+        "run": run,
+    }
 
-        machine = run.get("machine") or {}
-        sid = submission_id(machine["machine_id"], run["run_id"])
-        entry = {
-            "id": sid,
-            "received_at": utcnow(),
-            "run_id": run["run_id"],
-            "machine_id": machine["machine_id"],
-            "model": (run.get("model") or {}).get("name"),
-            "provider": run.get("provider"),
-            "harness": run.get("harness"),
-            "hardware": machine.get("model_hardware") or machine.get("hardware"),
-            "remote": run.get("remote"),
-            "scores": {k: result["scores"].get(k) for k in ("overall", "quality", "speed", "reliability")} | {"suites": {s: v.get("score") for s, v in result["scores"]["suites"].items()}},
-            "rechecked": result["rechecked"],
-            "unverified": result["unverified"],
-            "manifest_hash": run.get("manifest_hash"),
-            "run": run,
-        }
-        with lock:
-            path = store / f"{sid}.json"
+
+class SubmissionStore:
+    """Accepted submissions, one JSON file each (``<id>.json``), never overwritten."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict) -> None:
+        """Store a new entry; :class:`Duplicate` when its id is already there."""
+        with self._lock:
             try:
-                with open(path, "x", encoding="utf-8") as f:
+                with open(self.dir / f"{entry['id']}.json", "x", encoding="utf-8") as f:
                     json.dump(entry, f, sort_keys=True)
             except FileExistsError:
-                return refuse(409, f"run {run['run_id']} from this machine was already submitted")
-        return JSONResponse({"accepted": True, "id": sid, "reason": result["reason"], **{k: entry[k] for k in ("rechecked", "unverified", "scores")}}, status_code=201)
+                raise Duplicate(entry["id"]) from None
 
-    @router.get("/api/submissions")
-    def listing():
+    def listing(self) -> list[dict]:
+        """Summaries, best overall score first (unreadable files are skipped)."""
         rows = []
-        for p in sorted(store.glob("*.json")):
+        for p in sorted(self.dir.glob("*.json")):
             try:
                 rows.append(summary(json.loads(p.read_text(encoding="utf-8"))))
             except (OSError, ValueError):
                 continue
         rows.sort(key=lambda r: (-(((r.get("scores") or {}).get("overall")) or 0.0), r.get("received_at") or ""))
-        return {"submissions": rows}
+        return rows
 
-    @router.get("/api/submissions/{sid}")
-    def one(sid: str):
-        if not SUBMISSION_ID.match(sid):
-            return refuse(404, "no such submission")
-        p = store / f"{sid}.json"
-        if not p.is_file():
-            return refuse(404, "no such submission")
-        return json.loads(p.read_text(encoding="utf-8"))
-
-    return router
+    def get(self, sid: str) -> dict | None:
+        """One whole entry, or None for an unknown or malformed id."""
+        if not isinstance(sid, str) or not SUBMISSION_ID.match(sid):
+            return None
+        p = self.dir / f"{sid}.json"
+        return json.loads(p.read_text(encoding="utf-8")) if p.is_file() else None

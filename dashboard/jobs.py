@@ -25,9 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchloop.artifact import new_run_id, utcnow, valid_run_id
+from benchloop.catalog import PROFILES, PROVIDERS, SUITES
 
-PROFILES = ("quick", "core", "full")
-PROVIDERS = ("ollama", "openai_compat", "llamacpp")
 SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 TASK_ID = re.compile(r"^[a-z]{2,3}-\d{3}$")
 MAX_LOG_TAIL = 4000
@@ -114,6 +113,9 @@ def sse(event: str, data) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=True)}\n\n"
 
 
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # no caching, no proxy buffering
+
+
 def validate_spec(body: dict, *, available_suites: list[str], available_harnesses: list[str]) -> tuple[dict, str | None]:
     """Check a start request and return (public spec, api key). Every value ends up as
     one ``--flag=value`` argument, so a value cannot smuggle in another flag."""
@@ -141,7 +143,7 @@ def validate_spec(body: dict, *, available_suites: list[str], available_harnesse
         raise JobError(f"unknown suite {bad[0]!r}; available: {', '.join(available_suites)}")
     profile = body.get("profile") or None
     if profile is not None and profile not in PROFILES:
-        raise JobError("profile must be quick, core or full")
+        raise JobError(f"profile must be one of {', '.join(PROFILES)}")
     harness = body.get("harness") or "raw"
     if harness not in available_harnesses:
         raise JobError(f"unknown harness {harness!r}; available: {', '.join(available_harnesses)}")
@@ -185,17 +187,21 @@ def build_argv(spec: dict, run_id: str, runs_dir: str) -> list[str]:
     return argv
 
 
+def runnable_suites() -> list[str]:
+    """The catalog's suites whose pytest module ships in this build (what ``benchloop
+    run`` can run), in catalog order."""
+    from benchloop.paths import suites_dir
+
+    d = suites_dir()
+    return [s for s in SUITES if (d / f"test_{s}.py").is_file()]
+
+
 def expected_total(spec: dict) -> int | None:
     """How many tasks the run will have, so the progress bar has an end (best effort)."""
     try:
         from benchloop.tasks import load_suite, select
 
-        suites = spec.get("suites") or []
-        if not suites:
-            from benchloop.cli import ALL_SUITES, available_suite_names
-
-            names = available_suite_names()
-            suites = [s for s in ALL_SUITES if s in names]
+        suites = spec.get("suites") or runnable_suites()
         n = 0
         for s in suites:
             n += len(select(load_suite(s)["tasks"], profile=spec.get("profile") or "full", only=spec.get("tasks") or None))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from benchloop.dashboard.app import create_app, service_template
+from benchloop.dashboard.app import create_app
 from benchloop.dashboard.demo import ServedApp, synthetic_run, task_record, write_run
 from benchloop.dashboard.index import INDEX_NAME, RunIndex
 from benchloop.dashboard.views import compare_tables, leaderboard
@@ -542,7 +542,7 @@ def test_openapi_schema_lists_the_api(runs_dir, serve):
 
 
 def test_static_assets_ship_in_the_package():
-    from benchloop.dashboard.app import STATIC
+    from benchloop.dashboard.pages import STATIC
 
     for name in ("index.html", "app.js", "app.css", "vendor/chart.umd.min.js", "vendor/chart.js.LICENSE.md"):
         assert (STATIC / name).is_file(), name
@@ -553,11 +553,11 @@ def test_static_assets_ship_in_the_package():
 
 @pytest.mark.parametrize("kind", ["systemd", "launchd", "windows-task"])
 def test_service_templates(kind, capsys, tmp_path):
-    from benchloop.cli import main
+    from benchloop.dashboard.serve import main, service_template
 
-    assert main(["dashboard", "--service-template", kind, "--runs-dir", str(tmp_path / "my runs"), "--port", "9911", "--token", "T0KEN"]) == 0
+    assert main(["--service-template", kind, "--runs-dir", str(tmp_path / "my runs"), "--port", "9911", "--token", "T0KEN"]) == 0
     out = capsys.readouterr().out
-    assert "dashboard" in out and "9911" in out and "T0KEN" not in out
+    assert "benchloop.dashboard" in out and "9911" in out and "T0KEN" not in out
     if kind == "launchd":
         import plistlib
 
@@ -574,6 +574,20 @@ def test_service_templates(kind, capsys, tmp_path):
         assert "Restart=on-failure" in out and "ExecStart=" in out and "'" + str(tmp_path / "my runs") + "'" in out
     with pytest.raises(ValueError):
         service_template("cron", ["x"])
+
+
+def test_the_dashboard_is_its_own_module_with_its_own_flags(tmp_path, capsys):
+    import subprocess
+    import sys
+
+    from benchloop.dashboard.serve import main
+
+    assert main(["--accept-submissions", "--runs-dir", str(tmp_path)]) == 2  # no token: refused before serving
+    assert "--token" in capsys.readouterr().err
+    out = subprocess.run([sys.executable, "-m", "benchloop.dashboard", "--help"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0
+    for flag in ("--host", "--port", "--runs-dir", "--accept-submissions", "--token", "--service-template", "--endpoint"):
+        assert flag in out.stdout, flag
 
 
 def test_accept_submissions_mounts_the_leaderboard_router_behind_its_own_token(runs_dir, serve, tmp_path):

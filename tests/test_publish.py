@@ -19,7 +19,8 @@ import requests
 
 from receipts_helpers import Answers, bench, cli, load_json, run_args
 
-from benchloop.leaderboard import make_router, recheck_record, submission_id, verify_submission
+from benchloop.dashboard.leaderboard_api import submissions_router
+from benchloop.leaderboard import recheck_record, submission_id, verify_submission
 
 KEY = "sk-publish-test-KEY-5b0e9d"  # the provider key: must never reach the leaderboard
 
@@ -48,12 +49,12 @@ class Capture:
 
 @contextlib.contextmanager
 def serve(store, token):
-    """A minimal FastAPI app with the leaderboard router, on a free loopback port."""
+    """A minimal FastAPI app with the leaderboard's submission routes, on a free loopback port."""
     import uvicorn
     from fastapi import FastAPI
 
     app = FastAPI()
-    app.include_router(make_router(store, token))
+    app.include_router(submissions_router(store, token))
     wrapped = Capture(app)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

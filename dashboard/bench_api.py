@@ -1,0 +1,178 @@
+"""Starting benchmarks from the browser: what can be run (suites, harnesses, models
+found on local servers and added endpoints), and the jobs themselves (start, list,
+follow live, cancel). A job is a ``benchloop run`` subprocess (see ``jobs.py``).
+
+Model discovery probes local ports, so it is off when the dashboard listens beyond
+this machine; a probe never carries the user's API key.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import time
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from benchloop.catalog import PROFILES, PROVIDERS
+from benchloop.dashboard.context import Dashboard, bad, check_run_id
+from benchloop.dashboard.jobs import SSE_HEADERS, JobError, runnable_suites, validate_spec
+
+DEFAULT_PROBES = (
+    ("Ollama", "ollama", "http://127.0.0.1:11434"),
+    ("LM Studio", "openai_compat", "http://127.0.0.1:1234"),
+    ("vLLM / llama-server", "openai_compat", "http://127.0.0.1:8000"),
+    ("llama-server", "openai_compat", "http://127.0.0.1:8080"),
+    ("Jan", "openai_compat", "http://127.0.0.1:1337"),
+)
+
+
+class JobRequest(BaseModel):
+    model: str = Field(description="model name, or smollm2-135m / a .gguf path with provider llamacpp")
+    provider: str = Field("ollama", description="ollama, openai_compat or llamacpp")
+    endpoint: str | None = Field(None, description="server URL (not for llamacpp)")
+    suites: list[str] | str = Field(default_factory=list, description="suites to run (empty: all)")
+    profile: str | None = Field(None, description="quick, core or full")
+    harness: str = "raw"
+    tasks: list[str] | str = Field(default_factory=list, description="exact task ids")
+    max_tokens: int | None = None
+    parallel: int | None = None
+    timeout: float | None = None
+    remote: bool | None = None
+    api_key: Any = Field(None, description="key for a remote endpoint; passed to the run's environment only, never stored or echoed")
+
+
+class EndpointRequest(BaseModel):
+    url: str
+    provider: str = "openai_compat"
+    label: str | None = None
+
+
+def guess_provider(url: str) -> str:
+    return "ollama" if ":11434" in url or "ollama" in url.lower() else "openai_compat"
+
+
+def probe(label: str, provider: str, url: str, *, timeout: float = 0.4) -> dict:
+    """Which models one server offers; an unreachable or strange server is a row with an error."""
+    from benchloop.providers import ProviderError, make_provider
+
+    out = {"label": label, "provider": provider, "url": url, "reachable": False, "models": [], "error": None}
+    # "llamacpp" builds the same OpenAI client without the OPENAI_API_KEY fallback: a
+    # probe of whatever listens on a local port must never be handed the user's key
+    p = make_provider("ollama" if provider == "ollama" else "llamacpp", url, timeout=timeout)
+    p.connect_timeout = timeout
+    try:
+        out["models"] = [m for m in p.list_models() if isinstance(m, str)][:200]
+        out["reachable"] = True
+    except ProviderError as exc:
+        out["error"] = str(exc)[:200]
+    except Exception as exc:  # a strange server must not break the page
+        out["error"] = f"{type(exc).__name__}"[:200]
+    finally:
+        p.close()
+    return out
+
+
+def embedded_models() -> list[dict]:
+    from benchloop.engine import KNOWN_MODELS, EngineError, resolve_model
+
+    has_engine = importlib.util.find_spec("xllamacpp") is not None
+    out = []
+    for name, spec in KNOWN_MODELS.items():
+        try:
+            resolve_model(name, fetch=False)
+            present = True
+        except (EngineError, OSError):
+            present = False
+        out.append({"provider": "llamacpp", "model": name, "parameters": spec.get("parameters"), "quantization": spec.get("quantization"), "engine": has_engine, "downloaded": present})
+    return out
+
+
+def router(dash: Dashboard) -> APIRouter:
+    r = APIRouter()
+    st, jobs = dash.state, dash.jobs
+
+    @r.get("/api/suites", tags=["benchmark"], summary="Suites, their tasks per profile, harnesses")
+    def suites():
+        from benchloop.harnesses import available
+        from benchloop.tasks import suite_overview
+
+        rows = [{k: v for k, v in row.items() if k != "task_ids"} | ({"tasks": row["task_ids"]} if "task_ids" in row else {}) for row in suite_overview()]
+        return {"suites": rows, "harnesses": available(), "profiles": list(PROFILES), "providers": sorted(PROVIDERS)}
+
+    @r.get("/api/models", tags=["models"], summary="Models on local providers and user-added endpoints")
+    async def models(refresh: bool = False):
+        if not st.allow_control:
+            return {"endpoints": [], "embedded": [], "note": "model discovery is off when the dashboard listens beyond this machine"}
+        at, cached = st.models_cache
+        if cached is not None and not refresh and time.monotonic() - at < 10:
+            return cached
+        targets = (list(DEFAULT_PROBES) if st.probe_defaults else []) + list(st.endpoints)
+        loop = asyncio.get_running_loop()
+        futs = [loop.run_in_executor(None, probe, *t) for t in targets]
+        emb = loop.run_in_executor(None, embedded_models)
+        done, _ = await asyncio.wait([*futs, emb], timeout=3.0)
+        results = []
+        for t, f in zip(targets, futs):
+            if f in done and not f.exception():
+                results.append(f.result())
+            else:
+                results.append({"label": t[0], "provider": t[1], "url": t[2], "reachable": False, "models": [], "error": "no answer within 3 s"})
+        embedded = emb.result() if emb in done and not emb.exception() else []
+        out = {"endpoints": results, "embedded": embedded}
+        st.models_cache = (time.monotonic(), out)
+        return out
+
+    @r.post("/api/endpoints", tags=["models"], summary="Add an endpoint to discover models on (kept in memory)")
+    def add_endpoint(body: EndpointRequest):
+        dash.need_control()
+        url = body.url.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")) or len(url) > 500 or any(c.isspace() for c in url):
+            bad("url must be an http:// or https:// URL")
+        if body.provider not in ("ollama", "openai_compat"):
+            bad("provider must be ollama or openai_compat")
+        if not any(e[2] == url for e in st.endpoints):
+            st.endpoints.append(((body.label or url)[:80], body.provider, url))
+        st.models_cache = (0.0, None)
+        return {"endpoints": [{"label": e[0], "provider": e[1], "url": e[2]} for e in st.endpoints]}
+
+    @r.post("/api/jobs", tags=["benchmark"], summary="Start a benchmark (a benchloop run subprocess)")
+    def start_job(body: JobRequest):
+        dash.need_control()
+        from benchloop.harnesses import available
+
+        try:
+            spec, key = validate_spec(body.model_dump(), available_suites=runnable_suites(), available_harnesses=available())
+        except JobError as exc:
+            bad(str(exc))
+        return jobs.start(spec, key).public()
+
+    @r.get("/api/jobs", tags=["benchmark"], summary="Benchmarks started by this server")
+    def list_jobs():
+        return {"jobs": jobs.list()}
+
+    def job_of(run_id: str):
+        job = jobs.get(check_run_id(run_id))
+        if job is None:
+            bad(f"no benchmark {run_id} started by this server", 404)
+        return job
+
+    @r.get("/api/jobs/{run_id}", tags=["benchmark"])
+    def get_job(run_id: str):
+        return job_of(run_id).public()
+
+    @r.get("/api/jobs/{run_id}/events", tags=["benchmark"], summary="Live progress (Server-Sent Events)")
+    def job_events(run_id: str):
+        return StreamingResponse(jobs.events(job_of(run_id)), media_type="text/event-stream", headers=SSE_HEADERS)
+
+    @r.post("/api/jobs/{run_id}/cancel", tags=["benchmark"], summary="Cancel a benchmark (the run keeps what it finished, marked incomplete)")
+    def cancel_job(run_id: str):
+        dash.need_control()
+        job = jobs.cancel(check_run_id(run_id))
+        if job is None:
+            bad(f"no benchmark {run_id} started by this server", 404)
+        return job.public()
+
+    return r

@@ -1,0 +1,106 @@
+"""The run store over HTTP: list, filter and page runs, one run, one task, delete a
+run, compare runs. Reads go through the SQLite index (list pages) or the parsed
+artifact cache (detail pages); a broken artifact is shown as broken, never a 500.
+"""
+from __future__ import annotations
+
+import shutil
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from benchloop import __version__
+from benchloop.dashboard import views
+from benchloop.dashboard.context import Dashboard, bad, check_run_id
+from benchloop.dashboard.index import FILTERS, SORTABLE
+
+
+def router(dash: Dashboard) -> APIRouter:
+    r = APIRouter()
+    st, index, jobs = dash.state, dash.index, dash.jobs
+
+    @r.get("/api/health", tags=["meta"])
+    def health():
+        return {"ok": True, "version": __version__, "runs_dir": str(dash.runs_dir), "control": st.allow_control, "submissions": st.submissions}
+
+    @r.get("/api/runs", tags=["runs"], summary="List runs (filter, sort, paginate)")
+    def list_runs(
+        model: list[str] | None = Query(None),
+        harness: list[str] | None = Query(None),
+        provider: list[str] | None = Query(None),
+        hardware: list[str] | None = Query(None),
+        profile: list[str] | None = Query(None),
+        status: list[str] | None = Query(None),
+        manifest_hash: list[str] | None = Query(None),
+        sort: str = Query("started_at", description=f"one of {', '.join(SORTABLE)}"),
+        order: str = Query("desc", pattern="^(asc|desc)$"),
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ):
+        if sort not in SORTABLE:
+            bad(f"sort must be one of {', '.join(SORTABLE)}")
+        filters = {"model": model, "harness": harness, "provider": provider, "hardware": hardware, "profile": profile, "status": status, "manifest_hash": manifest_hash}
+        running = jobs.active_ids()
+        if status and "running" in status:
+            filters["status"] = [s for s in status if s != "running"] + ["incomplete"]
+        res = index.query(filters={k: v for k, v in filters.items() if k in FILTERS and v}, sort=sort, order=order, limit=limit, offset=offset)
+        for item in res["items"]:
+            if item["run_id"] in running and item["status"] != "complete":
+                item["status"] = "running"
+        return JSONResponse(res)
+
+    @r.get("/api/runs/facets", tags=["runs"], summary="Distinct values for the list filters")
+    def facets():
+        return index.facets()
+
+    @r.get("/api/runs/{run_id}", tags=["runs"], summary="One run without per-task receipts")
+    def run_detail(run_id: str):
+        return JSONResponse(views.trim_run(dash.load(run_id)))
+
+    @r.get("/api/runs/{run_id}/artifact", tags=["runs"], summary="The full run.json")
+    def run_artifact(run_id: str):
+        return JSONResponse(dash.load(run_id))
+
+    @r.get("/api/runs/{run_id}/tasks/{suite}/{task_id}", tags=["runs"], summary="One task: full output, checks and agent trace")
+    def task_detail(run_id: str, suite: str, task_id: str):
+        run = dash.load(run_id)
+        t = views.find_task(run, suite, task_id)
+        if t is None:
+            bad(f"no task {suite}/{task_id} in run {run_id}", 404)
+        return JSONResponse({"run_id": run_id, "model": views.model_name(run), "harness": run.get("harness"), "task": t})
+
+    @r.delete("/api/runs/{run_id}", tags=["runs"], summary="Delete a run directory")
+    def delete_run(run_id: str):
+        dash.need_control()
+        d = dash.run_dir_of(run_id)
+        if run_id in jobs.active_ids():
+            bad("this run is still running; cancel it first", 409)
+        if d.resolve().parent != dash.runs_dir:
+            bad("refusing to delete outside the runs directory", 400)
+        shutil.rmtree(d)
+        dash.cache.drop(d)
+        try:
+            (dash.runs_dir / ".jobs" / f"{run_id}.log").unlink()
+        except OSError:
+            pass
+        index.refresh(force=True)
+        return {"deleted": run_id}
+
+    @r.get("/api/compare", tags=["compare"], summary="Compare two or more runs per suite and per task")
+    def compare(runs: list[str] = Query(..., description="run ids; the first is the baseline")):
+        ids = []
+        for item in runs:
+            for part in item.split(","):
+                if part.strip():
+                    ids.append(check_run_id(part.strip()))
+        if len(ids) < 2:
+            bad("give at least two runs: ?runs=A&runs=B")
+        if len(ids) > 8:
+            bad("compare at most 8 runs at once")
+        loaded = [dash.load(i) for i in ids]
+        broken = [x["run_id"] for x in loaded if x.get("status") == "broken"]
+        if broken:
+            bad(f"run {broken[0]} is broken and cannot be compared", 422)
+        return JSONResponse(views.compare_payload(loaded))
+
+    return r
