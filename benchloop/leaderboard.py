@@ -55,52 +55,54 @@ def _reply_of(rec: dict) -> dict:
     }
 
 
-def _recheck_toolcall(checker, task: dict, rec: dict, defaults: dict) -> dict:
-    """Replay the recorded turns: the tool results are scripted by the task, so the same
-    replies lead through the same conversation to the same verdict."""
-    replies = []
-    for t in rec.get("turns") or []:
-        if not isinstance(t, dict):
-            continue
-        calls = []
-        for c in t.get("tool_calls") or []:
-            if isinstance(c, dict):
-                args = c.get("arguments")
-                calls.append({"name": c.get("name") or "", "arguments": args if isinstance(args, dict) else (c.get("arguments_raw") or "")})
-        replies.append({"content": t.get("content") or "", "reasoning": t.get("reasoning") or "", "tool_calls": calls})
+def _recheck_turns(checker, task: dict, rec: dict, defaults: dict):
+    """Tool rounds (``drivers.toolround``): the checker judges the list of replies, one
+    per turn, and replays the scripted tool results itself, so the stored turns lead
+    through the same conversation to the same verdict."""
+    replies = [{"content": t.get("content") or "", "reasoning": t.get("reasoning") or "", "tool_calls": t.get("tool_calls") if isinstance(t.get("tool_calls"), list) else []}
+               for t in rec.get("turns") or [] if isinstance(t, dict)]
     return checker.check(task, replies or [_reply_of(rec)])
 
 
-def _recheck_agent(checker, task: dict, rec: dict, defaults: dict) -> dict:
-    """Replay the recorded turns through the simulated tools, then grade the outcome."""
+def _recheck_episode(checker, task: dict, rec: dict, defaults: dict):
+    """Agent loops (``drivers.agentloop``): play the stored turns through a fresh episode
+    of the task's simulated tools, then grade the outcome."""
+    from benchloop.agent_episode import max_turns, simulate
+
     script = []
     for t in rec.get("turns") or []:
         if not isinstance(t, dict):
             continue
         calls = [{"name": c.get("name"), "arguments": c.get("arguments") if isinstance(c.get("arguments"), dict) else {}} for c in t.get("calls") or [] if isinstance(c, dict)]
         script.append({"content": t.get("output") or "", "reasoning": t.get("reasoning") or "", "tool_calls": calls})
-    outcome, _turns = checker.simulate(task, script, checker.max_turns(task, defaults))
+    outcome, _turns = simulate(task, script, max_turns(task, defaults))
     return checker.check(task, outcome)
 
 
-ADAPTERS = {"toolcall": _recheck_toolcall, "agent": _recheck_agent}
+# driver -> how to re-judge its stored record (single-turn drivers judge the stored reply)
+REPLAYS = {"benchloop.drivers.toolround": _recheck_turns, "benchloop.drivers.agentloop": _recheck_episode}
 
 
-def recheck_record(suite: str, task: dict, rec: dict, defaults: dict | None = None) -> dict | None:
-    """The server checker's verdict for one stored record, or None when this suite's
-    results cannot be re-derived from an artifact. A checker may provide its own
-    ``recheck(task, rec, defaults)``; multi-turn suites without one use the replays above."""
-    from benchloop.checkers import registry
+def recheck_record(suite: str, task: dict, rec: dict, defaults: dict | None = None):
+    """The server checker's :class:`~benchloop.record.Verdict` for one stored record, or
+    None when this suite's results cannot be re-derived from an artifact (no checker in
+    the catalog: the speed suite is a measurement). A checker may provide its own
+    ``recheck(task, rec, defaults)``; multi-turn drivers are replayed as above."""
+    import importlib
 
-    checker = registry.get(suite)
-    if checker is None:
+    from benchloop.catalog import SUITES
+    from benchloop.record import Verdict
+
+    driver_name, checker_name, _ = SUITES.get(suite, (None, None, None))
+    if checker_name is None:
         return None
+    checker = importlib.import_module(checker_name)
     if hasattr(checker, "recheck"):
-        return checker.recheck(task, rec, defaults or {})
-    if hasattr(checker, "run"):
-        adapter = ADAPTERS.get(suite)
-        return adapter(checker, task, rec, defaults or {}) if adapter else None
-    return checker.check(task, _reply_of(rec))
+        return Verdict.of(checker.recheck(task, rec, defaults or {}))
+    replay = REPLAYS.get(driver_name)
+    if replay is not None:
+        return Verdict.of(replay(checker, task, rec, defaults or {}))
+    return Verdict.of(checker.check(task, _reply_of(rec)))
 
 
 # ------------------------------------------------------------------ verifying a run
@@ -234,10 +236,9 @@ def _verify(run, tasks_dir) -> dict:
             unverified.add(suite)
             rescored.append(rec)
             continue
-        score = float(max(0.0, min(100.0, verdict.get("score", 0.0))))
-        passed = bool(verdict.get("passed", score >= 100.0))
+        score, passed = verdict.score, verdict.passed
         if abs(score - claimed_score) > TOLERANCE or passed != claimed_pass:
-            reason = str(verdict.get("reason") or "")[:120]
+            reason = verdict.reason[:120]
             raise Rejected(f"{label}: claimed score {claimed_score:g} ({'pass' if claimed_pass else 'fail'}) but the server's checker gives {score:g} ({reason})")
         rechecked.add(suite)
         rescored.append(dict(rec, score=score, passed=passed))

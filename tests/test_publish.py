@@ -233,51 +233,53 @@ def test_verify_never_raises_on_garbage():
 
 
 # ------------------------------------------------------- multi-turn suites: replayed, not trusted
-class _ReplayCtx:
-    """Stands in for RunContext: the "model" plays a fixed list of logical replies."""
+class _ScriptedModel:
+    """A provider whose "model" plays a fixed list of logical replies, one per request."""
 
-    def __init__(self, replies, defaults):
-        from benchloop.harnesses.base import Harness
+    name = "scripted"
 
+    def __init__(self, replies):
         self.replies = list(replies)
-        self.harness = Harness()
-        self.suite_defaults = defaults
 
-    def chat(self, messages, tools=None, *, task=None, **kw):
+    def chat(self, model, messages, **kw):
         from benchloop.providers.base import ChatResult
 
-        reply = self.replies.pop(0) if self.replies else {"content": "", "reasoning": "", "tool_calls": [], "finish_reason": "stop"}
-        return reply, ChatResult(content=reply.get("content") or "", finish_reason="stop")
+        reply = self.replies.pop(0) if self.replies else {"content": "", "tool_calls": []}
+        calls = [dict(c) for c in reply.get("tool_calls") or []]
+        return ChatResult(content=reply.get("content") or "", reasoning=reply.get("reasoning") or "", tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
-def _live_record(suite, task, replies, defaults):
-    from benchloop.checkers import registry
-    from benchloop.runner import empty_record
+def _live_record(task, replies, defaults):
+    """The record the live driver makes when the model says ``replies``, as run.json keeps it."""
+    from benchloop.drivers import run_task
+    from benchloop.drivers.conversation import Conversation
+    from benchloop.harnesses.base import Harness
 
-    rec = registry.get(suite).run(task, _ReplayCtx(replies, defaults), empty_record(task))
-    return json.loads(json.dumps(rec))  # as stored in run.json
+    conv = Conversation(provider=_ScriptedModel(replies), harness=Harness(), model="scripted-model", suite_defaults=defaults, retries=0)
+    return json.loads(json.dumps(run_task(task, conv)))
 
 
 @pytest.mark.parametrize("suite", ["toolcall", "agent"])
 def test_multi_turn_records_are_rechecked_by_replaying_their_turns(suite):
-    from benchloop.checkers import registry
+    from benchloop.agent_episode import script_reply
+    from benchloop.checkers.toolcall import logical_reply
     from benchloop.tasks import load_suite
 
     s = load_suite(suite)
-    checker = registry.get(suite)
     if suite == "toolcall":
-        logical = lambda r: [checker._logical(x) for x in (r if isinstance(r, list) else [r])]  # noqa: E731
+        logical = lambda r: [logical_reply(x) for x in (r if isinstance(r, list) else [r])]  # noqa: E731
     else:
-        logical = lambda r: [checker.script_reply(x, k) for k, x in enumerate(r)]  # noqa: E731
+        logical = lambda r: [script_reply(x, k) for k, x in enumerate(r)]  # noqa: E731
     checked = 0
     for task in s["tasks"]:
         for which in ("reference", "wrong"):
-            rec = _live_record(suite, task, logical(task[which]), s["defaults"])
+            rec = _live_record(task, logical(task[which]), s["defaults"])
+            assert not rec.get("error"), (task["id"], rec.get("error"))
             verdict = recheck_record(suite, task, rec, s["defaults"])
             assert verdict is not None
-            assert (round(verdict["score"], 6), verdict["passed"]) == (round(rec["score"], 6), rec["passed"]), (task["id"], which)
+            assert (round(verdict.score, 6), verdict.passed) == (round(rec["score"], 6), rec["passed"]), (task["id"], which)
             checked += 1
-        if rec["score"] < 100 and verdict["score"] < 100:
-            good = _live_record(suite, task, logical(task["reference"]), s["defaults"])
+        if rec["score"] < 100 and verdict.score < 100:
+            good = _live_record(task, logical(task["reference"]), s["defaults"])
             assert good["score"] == 100.0, task["id"]
     assert checked == 2 * len(s["tasks"])
