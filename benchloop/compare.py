@@ -11,13 +11,15 @@ Runs with different manifests (other task files, checkers, task selection, token
 or harness format) measured different things: they are shown, on their shared tasks,
 under a banner that says they are not comparable, and the pair's verdict says so.
 
-:func:`compare_runs` is pure (the dashboard imports it); :func:`main` is the command.
+:func:`compare_runs` is pure (the dashboard imports it); the renderers below turn its
+result into Markdown, CSV or a console table; ``benchloop compare`` lives in the CLI.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
+
+from benchloop.fmt import MISSING, num, p_value, signed
 
 ALPHA = 0.05
 SIGNIFICANT = "significant at 95%"
@@ -198,18 +200,6 @@ def compare_runs(runs: list[dict]) -> dict:
 
 
 # ------------------------------------------------------------------------ rendering
-def _f(v, digits=1) -> str:
-    return "—" if v is None else f"{v:.{digits}f}"
-
-
-def _fd(v) -> str:
-    return "—" if v is None else f"{v:+.1f}"
-
-
-def _fp(p) -> str:
-    return "—" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}")
-
-
 def _md(s) -> str:
     from benchloop.report import safe_text
 
@@ -220,21 +210,21 @@ def to_markdown(result: dict) -> str:
     out = ["# BenchLoop compare", ""]
     for i, r in enumerate(result["runs"]):
         role = "A (baseline)" if i == 0 else f"B{i}"
-        out.append(f"- **{role}** `{_md(r['run_id'])}` — {_md(r['model'])} via {_md(r['provider'])}, harness {_md(r['harness'])}, status {_md(r['status'])}, overall {_f(r['overall'])}")
+        out.append(f"- **{role}** `{_md(r['run_id'])}` — {_md(r['model'])} via {_md(r['provider'])}, harness {_md(r['harness'])}, status {_md(r['status'])}, overall {num(r['overall'])}")
     for c in result["comparisons"]:
         out += ["", f"## {_md(c['a'])} → {_md(c['b'])}: {c['verdict']}", ""]
         if c["banner"]:
             out += [f"> **{_md(c['banner'])}**", ""]
         q = c["quality"]
-        out.append(f"Quality {_f(q['score_a'])} → {_f(q['score_b'])} (shared tasks {_fd(q['diff_shared'])}, p = {_fp(q['p'])}, {q['verdict']}); {c['changed']} task(s) changed.")
+        out.append(f"Quality {num(q['score_a'])} → {num(q['score_b'])} (shared tasks {signed(q['diff_shared'])}, p = {p_value(q['p'])}, {q['verdict']}); {c['changed']} task(s) changed.")
         out += ["", "| suite | n | A | B | diff | test | p | verdict |", "|---|---:|---:|---:|---:|---|---:|---|"]
         for s in c["suites"].values():
-            out.append(f"| {_md(s['suite'])} | {s['n']} | {_f(s.get('score_a'))} | {_f(s.get('score_b'))} | {_fd(s.get('diff'))} | {s.get('test') or '—'} | {_fp(s.get('p'))} | {s['verdict']} |")
+            out.append(f"| {_md(s['suite'])} | {s['n']} | {num(s.get('score_a'))} | {num(s.get('score_b'))} | {signed(s.get('diff'))} | {s.get('test') or MISSING} | {p_value(s.get('p'))} | {s['verdict']} |")
         changed = [t for t in c["tasks"] if t["change"] != "same"]
         if changed:
             out += ["", "| task | A | B | change |", "|---|---:|---:|---|"]
             for t in changed:
-                out.append(f"| {_md(t['suite'])}/{_md(t['task_id'])} | {_f(t['score_a'], 0)} | {_f(t['score_b'], 0)} | {t['change']} |")
+                out.append(f"| {_md(t['suite'])}/{_md(t['task_id'])} | {num(t['score_a'], digits=0)} | {num(t['score_b'], digits=0)} | {t['change']} |")
     return "\n".join(out) + "\n"
 
 
@@ -264,7 +254,7 @@ def print_console(result: dict, console=None) -> None:
     esc = lambda s, n=60: escape(safe_text(s, n))  # noqa: E731
     for i, r in enumerate(result["runs"]):
         role = "A" if i == 0 else f"B{i}"
-        c.print(f"[bold]{role}[/bold] {esc(r['run_id'], 80)}  {esc(r['model'])} · {esc(r['provider'])} · harness {esc(r['harness'])} · {esc(r['status'])} · overall {_f(r['overall'])}")
+        c.print(f"[bold]{role}[/bold] {esc(r['run_id'], 80)}  {esc(r['model'])} · {esc(r['provider'])} · harness {esc(r['harness'])} · {esc(r['status'])} · overall {num(r['overall'])}")
     for cmp in result["comparisons"]:
         if cmp["banner"]:
             c.print(Panel(esc(cmp["banner"], 400), style="bold red", title="not comparable"))
@@ -272,37 +262,12 @@ def print_console(result: dict, console=None) -> None:
         for col in ("suite", "n", "A", "B", "diff", "test", "p", "verdict"):
             t.add_column(col)
         q = cmp["quality"]
-        t.add_row("quality", str(q["n"]), _f(q["score_a"]), _f(q["score_b"]), _fd(q["diff_shared"]), "sign-flip/suite", _fp(q["p"]), q["verdict"] if cmp["comparable"] else NOT_COMPARABLE)
+        t.add_row("quality", str(q["n"]), num(q["score_a"]), num(q["score_b"]), signed(q["diff_shared"]), "sign-flip/suite", p_value(q["p"]), q["verdict"] if cmp["comparable"] else NOT_COMPARABLE)
         for s in cmp["suites"].values():
-            t.add_row(esc(s["suite"], 20), str(s["n"]), _f(s.get("score_a")), _f(s.get("score_b")), _fd(s.get("diff")), s.get("test") or "—", _fp(s.get("p")), s["verdict"])
+            t.add_row(esc(s["suite"], 20), str(s["n"]), num(s.get("score_a")), num(s.get("score_b")), signed(s.get("diff")), s.get("test") or MISSING, p_value(s.get("p")), s["verdict"])
         c.print(t)
         changed = [x for x in cmp["tasks"] if x["change"] != "same"]
         if changed:
             shown = ", ".join(f"{esc(x['suite'], 20)}/{esc(x['task_id'], 12)} {x['change']}" for x in changed[:20])
             c.print(f"changed tasks ({len(changed)}): {shown}{' …' if len(changed) > 20 else ''}")
         c.print(f"[bold]verdict: {cmp['verdict']}[/bold]")
-
-
-def main(args) -> int:
-    from benchloop.artifact import RunNotFound, load_run
-    from benchloop.cli import CliError, _runs_dir
-
-    if len(args.runs) < 2:
-        raise CliError("compare needs two runs or more: benchloop compare RUN_A RUN_B")
-    runs = []
-    for ref in args.runs:
-        try:
-            runs.append(load_run(ref, _runs_dir(args)))
-        except RunNotFound as exc:
-            raise CliError(str(exc)) from None
-    result = compare_runs(runs)
-    fmt = getattr(args, "format", "console")
-    if fmt == "json":
-        print(json.dumps(result, indent=1, sort_keys=True))
-    elif fmt == "md":
-        print(to_markdown(result), end="")
-    elif fmt == "csv":
-        print(to_csv(result), end="")
-    else:
-        print_console(result)
-    return 0

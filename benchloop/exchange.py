@@ -20,6 +20,8 @@ import secrets as _secrets
 import sys
 from pathlib import Path
 
+from benchloop.errors import BenchLoopError
+
 FORMAT = "benchloop-export"
 VERSION = 1
 FILES = ("meta.json", "tasks.jsonl", "run.json")  # the receipts, in the order written
@@ -27,7 +29,7 @@ MAX_LINE_BYTES = 512 * 1024 * 1024  # one run's files together
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 
 
-class ExportError(ValueError):
+class ExportError(BenchLoopError, ValueError):
     """The export file is not usable; one line saying why."""
 
 
@@ -35,7 +37,8 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _secrets_from_env() -> list[str]:
+def secrets_from_env() -> list[str]:
+    """API keys in the environment, to be redacted from anything that leaves the machine."""
     return [v for k in ("OPENAI_API_KEY", "BENCHLOOP_API_KEY") if (v := os.environ.get(k)) and len(v) >= 4]
 
 
@@ -198,68 +201,46 @@ def import_file(path: str | Path, runs_root: str | Path) -> list[tuple[str, str]
     return [import_entry(e, Path(runs_root)) for e in entries]
 
 
-# ------------------------------------------------------------------------ commands
-def _run_dirs(args, root: Path) -> list[Path]:
+# ------------------------------------------------------------- what the commands call
+def select_runs(root: Path, refs: list[str], *, every: bool = False) -> list[Path]:
+    """The run directories to export: ``refs`` (ids or paths) resolved under ``root``, or
+    with ``every`` every run there. Raises BenchLoopError naming the fix."""
     from benchloop.artifact import RunNotFound, resolve_run
-    from benchloop.cli import CliError
 
-    if args.all:
+    if every:
         return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and any((d / n).is_file() for n in FILES)) if root.is_dir() else []
-    if not args.runs:
-        raise CliError("name the runs to export (benchloop runs lists them) or pass --all")
+    if not refs:
+        raise BenchLoopError("name the runs to export (benchloop runs lists them) or pass --all")
     out = []
-    for ref in args.runs:
+    for ref in refs:
         try:
             out.append(resolve_run(ref, root))
         except RunNotFound as exc:
-            raise CliError(str(exc)) from None
+            raise BenchLoopError(str(exc)) from None
     return out
 
 
-def export_main(args) -> int:
+def default_export_name() -> str:
     from benchloop.artifact import utcnow
-    from benchloop.cli import CliError, _runs_dir
 
-    root = Path(_runs_dir(args))
-    dirs = _run_dirs(args, root)
-    if not dirs:
-        raise CliError(f"no runs to export in {root}")
-    secret_values = _secrets_from_env()
-    target = args.output or f"benchloop-export-{utcnow()[:19].replace(':', '').replace('-', '').replace('T', '-')}.jsonl.gz"
-    if target == "-":
-        export_runs(dirs, sys.stdout, secret_values=secret_values)
-        return 0
+    return f"benchloop-export-{utcnow()[:19].replace(':', '').replace('-', '').replace('T', '-')}.jsonl.gz"
+
+
+def write_export(run_dirs: list[Path], target: str | Path) -> int:
+    """Export ``run_dirs`` to the file ``target`` (gzip when it ends in ``.gz``; ``-`` is
+    stdout), redacting keys still in the environment. Never replaces an existing file.
+    Returns the number of runs written."""
+    secret_values = secrets_from_env()
+    if str(target) == "-":
+        return export_runs(run_dirs, sys.stdout, secret_values=secret_values)
     path = Path(target)
     try:
         raw = open(path, "xb")  # never replace an existing file
     except FileExistsError:
-        raise CliError(f"{path} already exists; pick another --output") from None
+        raise BenchLoopError(f"{path} already exists; pick another --output") from None
     with raw:
         if path.name.endswith(".gz"):
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as out:
-                n = export_runs(dirs, out, secret_values=secret_values)
-        else:
-            with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
-                n = export_runs(dirs, out, secret_values=secret_values)
-    print(f"exported {n} run(s) to {path}")
-    return 0
-
-
-def import_main(args) -> int:
-    from benchloop.cli import CliError, _runs_dir
-    from benchloop.report import safe_text
-
-    root = Path(_runs_dir(args))
-    try:
-        results = import_file(args.file, root)
-    except ExportError as exc:
-        raise CliError(str(exc)) from None
-    bad = 0
-    for status, msg in results:
-        if status in ("conflict", "invalid"):
-            bad += 1
-            sys.stderr.write(f"benchloop: refused {safe_text(msg, 300)}\n")
-        else:
-            print(safe_text(msg, 300))
-    print(f"{sum(1 for s, _ in results if s == 'imported')} imported, {sum(1 for s, _ in results if s == 'identical')} already present, {bad} refused into {root}")
-    return 1 if bad else 0
+                return export_runs(run_dirs, out, secret_values=secret_values)
+        with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
+            return export_runs(run_dirs, out, secret_values=secret_values)

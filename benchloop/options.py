@@ -1,30 +1,39 @@
-"""One table of run options, shared by the pytest plugin and the CLI.
+"""One table of run options, shared by the pytest plugin and the ``benchloop`` command.
 
-Each option exists three ways: ``--benchloop-<name>`` on the pytest command line,
-``BENCHLOOP_<NAME>`` in the environment and ``benchloop_<name>`` in an ini file. The
-precedence is CLI > env > ini > default, resolved in :func:`resolve` so the CLI, the
-plugin and the tests agree on it. The API key has no ini form: secrets never go in
-files.
+Each option exists four ways: ``--benchloop-<name>`` on the pytest command line,
+``--<name>`` on ``benchloop run``, ``BENCHLOOP_<NAME>`` in the environment and
+``benchloop_<name>`` in an ini file. :func:`add_run_options` registers the table with
+either argument parser, :func:`pytest_flags` turns the command's values back into
+pytest flags by walking the same table, and :func:`resolve` applies the precedence
+CLI > env > ini > default, so the command, the plugin and the tests agree on it. The
+API key has no ini form: secrets never go in files.
+
+The runs-directory rule (:func:`runs_dir`) lives here too: every command, resume and
+the dashboard find runs the same way.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
 
+from benchloop.catalog import HARNESSES, PROFILES, PROVIDERS, SUITES
+from benchloop.errors import BenchLoopError
+
 DEFAULT_ENDPOINT = "http://localhost:11434"
 DEFAULT_PROVIDER = "ollama"
-PROVIDERS = ("ollama", "openai_compat", "llamacpp")
+PYTEST_PREFIX = "--benchloop-"
+CLI_PREFIX = "--"
 
-# name, help, default, kind ("str", "float", "int", "list", "bool", "tristate")
+# name, help, default, kind ("str", "secret", "float", "int", "list")
 OPTIONS: list[tuple[str, str, object, str]] = [
-    ("model", "model to benchmark; without it the plugin stays inactive", None, "str"),
+    ("model", "model to benchmark (a .gguf path with provider llamacpp); without it the plugin stays inactive", None, "str"),
     ("endpoint", f"server base URL (default {DEFAULT_ENDPOINT})", DEFAULT_ENDPOINT, "str"),
-    ("provider", f"one of {', '.join(PROVIDERS)} (default {DEFAULT_PROVIDER})", DEFAULT_PROVIDER, "str"),
-    ("harness", "prompt/tool-call format: raw, hermes, qwen, pi (default raw)", "raw", "str"),
+    ("provider", f"wire format: {', '.join(PROVIDERS)} (default {DEFAULT_PROVIDER})", DEFAULT_PROVIDER, "str"),
+    ("harness", f"prompt/tool-call format: {', '.join(HARNESSES)} (default raw)", "raw", "str"),
     ("api-key", "bearer key for the endpoint (else OPENAI_API_KEY); never written to disk", None, "secret"),
     ("runs-dir", "where run directories go (default $BENCHLOOP_HOME/runs, ~/.bench-loop/runs)", None, "str"),
     ("task", "run only this task id (exact match, repeatable)", None, "list"),
-    ("profile", "task profile: quick, core, full (default full)", "full", "str"),
+    ("profile", f"task subset: {', '.join(PROFILES)} (default full)", "full", "str"),
     ("run-id", "use this run id instead of a generated one", None, "str"),
     ("temperature", "sampling temperature (default 0)", 0.0, "float"),
     ("seed", "sampling seed (default 42)", 42, "int"),
@@ -41,18 +50,97 @@ OPTIONS: list[tuple[str, str, object, str]] = [
     ("deadline", "wall-clock seconds for the whole run; tasks not started by then are recorded as not run", None, "float"),
     ("threads", "embedded engine (llamacpp): CPU threads for llama.cpp (default: every core; fewer keeps decode steady on a busy machine)", None, "int"),
 ]
+TYPES = {"float": float, "int": int}  # what the parsers convert; env and ini values are converted by resolve()
+# Short forms exist only on `benchloop run`: pytest reserves lowercase short options.
+SHORT = {"model": "-m"}
+REMOTE_HELP = "treat the endpoint as remote (auto for non-loopback)"
+LOCAL_HELP = "treat the endpoint as local"
+RESUME_HELP = "continue an interrupted run (its directory or id) with its own settings; only unfinished tasks run"
 
 
-def flag(name: str) -> str:
-    return f"--benchloop-{name}"
+def flag(name: str, prefix: str = PYTEST_PREFIX) -> str:
+    return prefix + name
 
 
-def dest(name: str) -> str:
-    return "benchloop_" + name.replace("-", "_")
+def dest(name: str, prefix: str = PYTEST_PREFIX) -> str:
+    """The attribute an option lands in: ``benchloop_runs_dir`` for pytest (and the ini
+    key), ``runs_dir`` for ``benchloop run``."""
+    return (prefix.lstrip("-") + name).replace("-", "_")
 
 
 def env_name(name: str) -> str:
     return "BENCHLOOP_" + name.replace("-", "_").upper()
+
+
+def add_run_options(addoption, prefix: str = PYTEST_PREFIX, addini=None) -> None:
+    """Register every run option through ``addoption`` (pytest's ``group.addoption`` or
+    argparse's ``add_argument``): each entry of :data:`OPTIONS`, then ``remote`` /
+    ``local`` and ``resume``. Numbers are parsed as numbers, the rest stays text (``None``
+    when absent, a list for repeatable ones); :func:`resolve` checks them and fills the
+    gaps from the environment and ini. With ``addini`` (pytest's ``parser.addini``)
+    the ini forms ``benchloop_<name>`` are registered too, the API key excepted.
+
+    Plugin: ``add_run_options(group.addoption, "--benchloop-", parser.addini)``;
+    ``benchloop run``: ``add_run_options(sub.add_argument, "--")``."""
+    for name, help_text, _default, kind in OPTIONS:
+        names = [flag(name, prefix)]
+        if prefix == CLI_PREFIX and name in SHORT:
+            names.insert(0, SHORT[name])
+        extra = {"action": "append"} if kind == "list" else {"type": TYPES[kind]} if kind in TYPES else {}
+        addoption(*names, dest=dest(name, prefix), default=None, help=help_text, **extra)
+        if addini is not None and kind != "secret":
+            addini(dest(name), help_text, default=None)
+    addoption(flag("remote", prefix), action="store_const", const=True, dest=dest("remote", prefix), default=None, help=REMOTE_HELP)
+    addoption(flag("local", prefix), action="store_const", const=False, dest=dest("remote", prefix), help=LOCAL_HELP)
+    addoption(flag("resume", prefix), dest=dest("resume", prefix), default=None, metavar="RUN", help=RESUME_HELP)
+    if addini is not None:
+        addini(dest("remote"), "treat the endpoint as remote (true/false)", default=None)
+
+
+def given_values(namespace, prefix: str = CLI_PREFIX) -> dict:
+    """The options a parser read, by option name (``runs-dir``), None where not given;
+    ``remote`` and ``resume`` included. The input :func:`resolve` and
+    :func:`pytest_flags` take."""
+    out = {name: getattr(namespace, dest(name, prefix), None) for name, *_ in OPTIONS}
+    for name in ("remote", "resume"):
+        out[name] = getattr(namespace, dest(name, prefix), None)
+    return out
+
+
+def pytest_flags(values: dict) -> list[str]:
+    """``--benchloop-*`` flags for the given options (names as in :data:`OPTIONS`), in
+    table order. The API key never goes on a command line (pass it in the environment);
+    a repeatable option repeats its flag."""
+    out = []
+    for name, _help, _default, kind in OPTIONS:
+        value = values.get(name)
+        if kind == "secret" or value in (None, "", []):
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            out.append(f"{flag(name)}={item}")
+    if values.get("remote") is not None:
+        out.append(flag("remote" if values["remote"] else "local"))
+    if values.get("resume"):
+        out.append(f"{flag('resume')}={values['resume']}")
+    return out
+
+
+def runnable_suites() -> list[str]:
+    """Suites this install can run, in the catalog's order (the default for ``--suites``)."""
+    from benchloop.paths import suites_dir
+
+    d = suites_dir()
+    return [s for s in SUITES if (d / f"test_{s}.py").is_file()]
+
+
+def parse_suites(text: str | None) -> list[str]:
+    """``--suites`` (a comma list; empty = every runnable suite), checked against the catalog."""
+    have = runnable_suites()
+    asked = [s.strip() for s in (text or "").split(",") if s.strip()]
+    for s in asked:
+        if s not in have:
+            raise OptionError(f"unknown suite {s!r}; available: {', '.join(have)}")
+    return asked or have
 
 
 @dataclass
@@ -98,11 +186,13 @@ class Settings:
         return d
 
 
-class OptionError(ValueError):
+class OptionError(BenchLoopError, ValueError):
     """A bad option value; the message is one line that names the fix."""
 
 
-def _convert(name: str, kind: str, value):
+def convert(name: str, kind: str, value):
+    """One raw option value (a string from a flag, the environment or an ini file) as its
+    kind's type; OptionError naming the flag when it is not one."""
     if value is None or kind in ("str", "secret"):
         return value
     try:
@@ -111,7 +201,7 @@ def _convert(name: str, kind: str, value):
         if kind == "int":
             return int(value)
     except (TypeError, ValueError):
-        raise OptionError(f"{flag(name)}={value!r} is not a number; pass e.g. {flag(name)}=1") from None
+        raise OptionError(f"--{name}={value!r} is not a number; pass e.g. --{name}=1") from None
     if kind == "list":
         if isinstance(value, str):
             return [v.strip() for v in value.split(",") if v.strip()]
@@ -133,7 +223,7 @@ def resolve(cli: dict, env: dict | None = None, ini: dict | None = None) -> Sett
             value = ini.get(name) or None
         if value in (None, [], ""):
             value = default
-        out[name.replace("-", "_")] = _convert(name, kind, value)
+        out[name.replace("-", "_")] = convert(name, kind, value)
     if out["task"] is None:
         out["task"] = []
     remote = cli.get("remote")
@@ -150,8 +240,10 @@ def resolve(cli: dict, env: dict | None = None, ini: dict | None = None) -> Sett
 def validate(s: Settings) -> None:
     if s.provider not in PROVIDERS:
         raise OptionError(f"unknown provider {s.provider!r}; use one of: {', '.join(PROVIDERS)}")
-    if s.profile not in ("quick", "core", "full"):
-        raise OptionError(f"unknown profile {s.profile!r}; use quick, core or full")
+    if s.profile not in PROFILES:
+        raise OptionError(f"unknown profile {s.profile!r}; use one of: {', '.join(PROFILES)}")
+    if s.harness not in HARNESSES:
+        raise OptionError(f"unknown harness {s.harness!r}; use one of: {', '.join(HARNESSES)}")
     if s.provider != "llamacpp" and not s.endpoint.startswith(("http://", "https://")):
         raise OptionError(f"endpoint {s.endpoint!r} must start with http:// or https://")
     if s.max_tokens is not None and s.max_tokens <= 0:

@@ -5,7 +5,7 @@ run's artifact (already free of API keys; keys still in the environment are reda
 more). The provider key is never sent: the only credential is the leaderboard's own
 ``--token`` (or ``BENCHLOOP_PUBLISH_TOKEN``), and redirects are not followed, so the
 token cannot be forwarded to another host. The server re-checks the run and answers why
-when it refuses it.
+when it refuses it. ``benchloop publish`` (the CLI) calls :func:`publish`.
 """
 from __future__ import annotations
 
@@ -47,33 +47,3 @@ def publish(run: dict, url: str, token: str | None, *, timeout: float = 120.0) -
     if 300 <= r.status_code < 400:
         body = {"reason": f"the server redirected to {r.headers.get('location', '?')!s:.200}; publish to that URL directly"}
     return r.status_code, body if isinstance(body, dict) else {"reason": str(body)[:300]}
-
-
-def main(args) -> int:
-    import requests
-
-    from benchloop.artifact import RunNotFound, load_run
-    from benchloop.cli import CliError, _runs_dir
-    from benchloop.report import safe_text
-
-    try:
-        run = load_run(args.run, _runs_dir(args))
-    except RunNotFound as exc:
-        raise CliError(str(exc)) from None
-    if run.get("status") != "complete":
-        raise CliError(f"run {run.get('run_id')} is {run.get('status')}; finish it first (benchloop run --resume {run.get('run_id')})")
-    token = args.token or os.environ.get("BENCHLOOP_PUBLISH_TOKEN") or None
-    try:
-        status, body = publish(run, args.to, token)
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
-    except requests.exceptions.RequestException as exc:
-        raise CliError(f"cannot reach {safe_text(args.to, 200)} ({type(exc).__name__}); is the leaderboard server running?") from None
-    reason = safe_text(body.get("reason") or "", 500)
-    if status == 201 and body.get("accepted"):
-        print(f"published {run.get('run_id')} as {safe_text(body.get('id'), 40)}: {reason}")
-        return 0
-    if status == 409:
-        print(f"already published: {reason}")
-        return 1
-    raise CliError(f"the server refused the run (HTTP {status}): {reason or 'no reason given'}")

@@ -9,6 +9,8 @@ import io
 import json
 import re
 
+from benchloop.fmt import MISSING, metric, num
+
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -16,10 +18,6 @@ def safe_text(s, limit: int = 500) -> str:
     """Strip ANSI escapes / control / bidi characters and cut to ``limit``."""
     s = _CTRL.sub("", str(s if s is not None else ""))
     return s if len(s) <= limit else s[:limit] + "…"
-
-
-def _fmt(v, digits=1):
-    return "—" if v is None else f"{v:.{digits}f}"
 
 
 def _bar(v, width=24) -> str:
@@ -63,10 +61,10 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
         ci = row["ci95"]
         t.add_row(
             Text(row["name"], style="bold" if big else ""),
-            _fmt(row["score"]),
+            num(row["score"]),
             Text(_bar(row["score"]), style="green" if (row["score"] or 0) >= 70 else "yellow" if (row["score"] or 0) >= 40 else "red"),
             "" if big else str(row["n"]),
-            "" if not ci else f"[{_fmt(ci[0])}, {_fmt(ci[1])}]",
+            "" if not ci else f"[{num(ci[0])}, {num(ci[1])}]",
         )
     console.print(t)
     notes = [f"formula {sc.get('formula')}"]
@@ -91,15 +89,15 @@ def to_markdown(run: dict) -> str:
     out += ["| | score | n | 95% CI |", "|---|---:|---:|---|"]
     for row in summary_rows(run):
         ci = row["ci95"]
-        out.append(f"| {row['name']} | {_fmt(row['score'])} | {'' if row['n'] is None else row['n']} | {'' if not ci else f'{_fmt(ci[0])}–{_fmt(ci[1])}'} |")
+        out.append(f"| {row['name']} | {num(row['score'])} | {'' if row['n'] is None else row['n']} | {'' if not ci else f'{num(ci[0])}–{num(ci[1])}'} |")
     sp = run.get("speed")
     if sp:
         out += ["", "## Speed", "", "| scenario | decode tok/s | prefill tok/s | TTFT ms | roofline % |", "|---|---:|---:|---:|---:|"]
         for name, sc in sorted((sp.get("scenarios") or {}).items(), key=lambda kv: (kv[1].get("prompt_tokens") or 0, kv[0])):
-            out.append(f"| {name} | {_fmt(sc.get('decode_tok_s'))} | {_fmt(sc.get('prefill_tok_s'))} | {_fmt(sc.get('ttft_ms'))} | {_fmt(sc.get('roofline_pct'))} |")
+            out.append(f"| {name} | {metric('decode_tok_s', sc.get('decode_tok_s'))} | {metric('prefill_tok_s', sc.get('prefill_tok_s'))} | {metric('ttft_ms', sc.get('ttft_ms'))} | {metric('roofline_pct', sc.get('roofline_pct'))} |")
         out += [""] + [f"- {safe_text(n, 300)}" for n in (sp.get("flags") or []) + (sp.get("notes") or [])]
         roof = sp.get("roofline") or {}
-        out.append(f"- roofline: {_fmt(sp.get('roofline_pct'))}% of {_fmt(sp.get('roofline_tok_s'))} tok/s ({_fmt(roof.get('bandwidth_gb_s'))} GB/s, {safe_text(roof.get('bytes_source'), 100)})" if sp.get("roofline_pct") is not None else f"- roofline: {safe_text(roof.get('note') or 'unknown', 200)}")
+        out.append(f"- roofline: {num(sp.get('roofline_pct'))}% of {num(sp.get('roofline_tok_s'))} tok/s ({num(roof.get('bandwidth_gb_s'))} GB/s, {safe_text(roof.get('bytes_source'), 100)})" if sp.get("roofline_pct") is not None else f"- roofline: {safe_text(roof.get('note') or 'unknown', 200)}")
     return "\n".join(out) + "\n"
 
 
@@ -133,7 +131,7 @@ def print_speed(sp: dict, console) -> None:
     for key, label in SCENARIO_COLUMNS:
         t.add_column(label, justify="left" if key in ("scenario", "status") else "right")
     for row in scenario_rows(sp):
-        t.add_row(*[safe_text(row[k], 60) if isinstance(row[k], str) else _fmt(row[k], 3 if k == "client_server_ratio" else 1) if isinstance(row[k], float) else ("—" if row[k] is None else str(row[k])) for k, _ in SCENARIO_COLUMNS])
+        t.add_row(*[safe_text(row[k], 60) if isinstance(row[k], str) else metric(k, row[k]) if isinstance(row[k], float) else (MISSING if row[k] is None else str(row[k])) for k, _ in SCENARIO_COLUMNS])
     console.print(t)
     levels = (sp.get("concurrency") or {}).get("levels") or []
     if levels:
@@ -141,15 +139,15 @@ def print_speed(sp: dict, console) -> None:
         for label in ("streams", "total tok/s", "per-stream tok/s", "TTFT p90 ms", "valid"):
             c.add_column(label, justify="right")
         for lv in levels:
-            c.add_row(str(lv.get("concurrency")), _fmt(lv.get("aggregate_tok_s")), _fmt(lv.get("per_stream_tok_s")), _fmt(lv.get("ttft_p90_ms")), f"{lv.get('valid_requests')}/{lv.get('requests')}")
+            c.add_row(str(lv.get("concurrency")), num(lv.get("aggregate_tok_s")), num(lv.get("per_stream_tok_s")), num(lv.get("ttft_p90_ms")), f"{lv.get('valid_requests')}/{lv.get('requests')}")
         console.print(c)
     roof = sp.get("roofline") or {}
-    head = f"  headline decode {_fmt(sp.get('decode_tok_s'))} tok/s · TTFT {_fmt(sp.get('ttft_ms'))} ms · roofline "
-    head += f"{_fmt(sp.get('roofline_pct'))}% of {_fmt(sp.get('roofline_tok_s'))} tok/s" if sp.get("roofline_pct") is not None else safe_text(roof.get("note") or "unknown", 200)
+    head = f"  headline decode {num(sp.get('decode_tok_s'))} tok/s · TTFT {num(sp.get('ttft_ms'))} ms · roofline "
+    head += f"{num(sp.get('roofline_pct'))}% of {num(sp.get('roofline_tok_s'))} tok/s" if sp.get("roofline_pct") is not None else safe_text(roof.get("note") or "unknown", 200)
     if roof.get("bandwidth_gb_s") and roof.get("bytes_per_token"):
-        head += f" ({_fmt(roof['bandwidth_gb_s'])} GB/s, {_fmt(roof['bytes_per_token'] / 1e6)} MB/token)"
+        head += f" ({num(roof['bandwidth_gb_s'])} GB/s, {num(roof['bytes_per_token'] / 1e6, 'mb')} MB/token)"
     if sp.get("load_ms") is not None:
-        head += f" · cold start {_fmt(sp['load_ms'], 0)} ms"
+        head += f" · cold start {num(sp['load_ms'], 'ms', digits=0)} ms"
     console.print(head, style="dim", soft_wrap=True, highlight=False)
     for line in (sp.get("flags") or []) + (sp.get("notes") or []):
         console.print("  " + safe_text(line, 300), style="yellow" if line in (sp.get("flags") or []) else "dim", soft_wrap=True, highlight=False)

@@ -18,12 +18,14 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from benchloop.errors import BenchLoopError
+
 NOT_RUN = "not_run"  # error_kind of a task recorded without running (run deadline)
 # settings a resume may change: they decide how patiently we talk to the server, not what is measured
 OVERRIDABLE = ("endpoint", "timeout", "retries", "task_deadline", "deadline", "runs_dir")
 
 
-class ResumeError(ValueError):
+class ResumeError(BenchLoopError, ValueError):
     """Why a run cannot be resumed, in one line that names the fix."""
 
 
@@ -79,7 +81,7 @@ def settings_for_resume(meta: dict, given: dict, *, api_key: str | None = None):
     """The run's stored settings, with the overridable ones replaced by ``given``
     (option name -> raw value, None = not given). A non-overridable setting given with a
     different value is refused: resume must measure what the run started measuring."""
-    from benchloop.options import OPTIONS, OptionError, Settings, _convert, validate
+    from benchloop.options import OPTIONS, OptionError, Settings, convert, validate
 
     stored = dict(meta["settings"])
     known = {f.name for f in fields(Settings)}
@@ -92,7 +94,7 @@ def settings_for_resume(meta: dict, given: dict, *, api_key: str | None = None):
         if raw in (None, "", []) or kind == "secret":
             continue
         try:
-            value = _convert(name, kind, raw)
+            value = convert(name, kind, raw)
         except OptionError as exc:
             raise ResumeError(str(exc)) from None
         if key in OVERRIDABLE:
@@ -101,8 +103,10 @@ def settings_for_resume(meta: dict, given: dict, *, api_key: str | None = None):
             merged[key] = value
         elif key == "run_id" and value == meta.get("run_id"):
             continue
+        elif isinstance(value, list) and sorted(value) == sorted(merged.get(key) or []):
+            continue  # the same task ids, in any order
         elif value != merged.get(key) and not (isinstance(value, list) and not value and not merged.get(key)):
-            raise ResumeError(f"run {meta.get('run_id')} was made with {key.replace('_', '-')}={merged.get(key)!r}; resume keeps the run's settings (drop {key.replace('_', '-')}={value!r} or start a new run)")
+            raise ResumeError(f"run {meta.get('run_id')} was made with --{name}={merged.get(key)!r}; resume keeps the run's settings (drop --{name}={value!r} or start a new run)")
     if stored.get("endpoint_credentials") and "endpoint" not in overrides:
         raise ResumeError(f"run {meta.get('run_id')} reached its endpoint with credentials in the URL, which are never stored; resume with the endpoint again (--endpoint / --benchloop-endpoint URL)")
     if given.get("remote") is not None and given.get("remote") != stored.get("remote"):
@@ -231,62 +235,6 @@ def lock_run(run_dir: Path):
         fh.close()
         raise RunLocked(f"run {run_dir.name} is being written by another benchloop process; wait for it or stop it first") from None
     return fh
-
-
-# ---------------------------------------------------------------------------- CLI
-FIXED_FLAGS = ("model", "provider", "harness", "profile", "temperature", "seed", "max_tokens", "trials", "concurrency", "model_bytes", "hardware", "gpu", "gpu_memory_gb", "threads", "remote")
-
-
-def prepare_resume(args) -> int:
-    """``benchloop run --resume RUN``: check, then run pytest with --benchloop-resume."""
-    from benchloop.cli import CliError, _runs_dir, available_suite_names, execute, pytest_args_for
-    from benchloop.options import Settings
-
-    root = _runs_dir(args)
-    try:
-        run_dir = find_run_dir(args.resume, root)
-        meta = read_meta(run_dir)
-    except ResumeError as exc:
-        raise CliError(str(exc)) from None
-    stored = meta["settings"]
-    if args.timeout is None:
-        args.timeout = stored.get("timeout")
-    for key in FIXED_FLAGS:
-        given = getattr(args, key, None)
-        if given is not None and given != stored.get(key):
-            raise CliError(f"run {meta.get('run_id')} was made with --{key.replace('_', '-')}={stored.get(key)!r}; --resume keeps the run's settings (drop --{key.replace('_', '-')})")
-    plan = meta.get("plan") or {}
-    suites = [s for s in plan.get("suites") or sorted((plan.get("manifest") or {}).get("suites") or {})]
-    if args.suites:
-        asked = [s.strip() for s in args.suites.split(",") if s.strip()]
-        if sorted(asked) != sorted(suites):
-            raise CliError(f"run {meta.get('run_id')} ran suites {','.join(suites)}; --resume keeps them (drop --suites)")
-    if args.task and sorted(args.task) != sorted(stored.get("task") or []):
-        raise CliError(f"run {meta.get('run_id')} was made with --task {stored.get('task')}; --resume keeps them (drop --task)")
-    if args.run_id and args.run_id != meta.get("run_id"):
-        raise CliError("--run-id cannot be combined with --resume (the run keeps its id)")
-    unknown = [s for s in suites if s not in available_suite_names()]
-    if unknown:
-        raise CliError(f"run {meta.get('run_id')} used suite {unknown[0]!r}, which this BenchLoop does not have")
-    given = {"endpoint": args.endpoint, "timeout": args.timeout, "retries": args.retries, "deadline": args.deadline, "task-deadline": getattr(args, "task_deadline", None)}
-    try:  # the same checks the session makes, so a refusal is one line before pytest starts
-        open_resume(str(run_dir), given, runs_root=str(run_dir.parent))
-    except ResumeError as exc:
-        raise CliError(str(exc)) from None
-    if args.api_key:
-        os.environ["BENCHLOOP_API_KEY"] = args.api_key  # as cmd_run: workers inherit it, it is never on a command line
-    # with the fixed flags dropped, pytest_args_for forwards only what a resume may change
-    for key in FIXED_FLAGS:
-        if key != "remote":
-            setattr(args, key, None)
-    args.remote = None
-    args.task = None
-    args.runs_dir = None
-    run_id = meta.get("run_id") or run_dir.name
-    pargs = pytest_args_for(args, run_id, suites)
-    pargs.append(f"--benchloop-resume={run_dir}")
-    settings = Settings(model=stored.get("model"), runs_dir=str(run_dir.parent))
-    return execute(pargs, run_id, settings, args)
 
 
 def reopen_writer(run_dir: Path):

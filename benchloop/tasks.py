@@ -11,10 +11,10 @@ import hashlib
 import re
 from pathlib import Path
 
+from benchloop.catalog import PROFILES
 from benchloop.paths import tasks_dir
 
 TASK_ID = re.compile(r"^[a-z]{2,3}-\d{3}$")
-PROFILES = ("quick", "core", "full")
 
 
 def task_messages(task: dict) -> list[dict]:
@@ -131,9 +131,6 @@ def available_suites(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in d.glob("*.yaml"))
 
 
-PROFILES_ORDER = ("quick", "core", "full")
-
-
 def suite_overview(directory: Path | None = None) -> list[dict]:
     """One row per task file, for ``benchloop suites`` and the dashboard: task ids, how
     many each profile runs, checker version, token budget; a broken file becomes a row
@@ -148,7 +145,7 @@ def suite_overview(directory: Path | None = None) -> list[dict]:
             rows.append({"suite": name, "error": str(exc)})
             continue
         row = {"suite": name, "task_ids": [t["id"] for t in s["tasks"]]}
-        row.update({p: sum(1 for t in s["tasks"] if in_profile(t, p)) for p in PROFILES_ORDER})
+        row.update({p: sum(1 for t in s["tasks"] if in_profile(t, p)) for p in PROFILES})
         row.update(checker=registry.version(name), max_tokens=s["defaults"].get("max_tokens"))
         rows.append(row)
     return rows

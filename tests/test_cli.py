@@ -139,7 +139,7 @@ def test_run_loads_only_the_plugins_it_needs(tmp_path, scripted):
 
 
 def test_plugin_isolation_is_undone_after_the_run(monkeypatch):
-    from benchloop.cli import only_our_plugins
+    from benchloop.cli.run import only_our_plugins
 
     monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
     with only_our_plugins(["x.py", "-n", "2"]) as args:

@@ -209,12 +209,12 @@ def test_resume_keeps_the_runs_settings_and_refuses_what_it_cannot_continue(scri
 def _ctx(ep, **kw):
     from benchloop.harnesses import get_harness
     from benchloop.providers import make_provider
-    from benchloop.runner import RunContext
+    from benchloop.drivers.conversation import Conversation
 
     from benchloop.tasks import load_suite
 
     suite = load_suite("reasonmath")
-    ctx = RunContext(provider=make_provider("openai_compat", ep.url, timeout=5), harness=get_harness("raw"), model="scripted-model", suite_defaults=suite["defaults"], backoff_s=0.01, **kw)
+    ctx = Conversation(provider=make_provider("openai_compat", ep.url, timeout=5), harness=get_harness("raw"), model="scripted-model", suite_defaults=suite["defaults"], backoff_s=0.01, **kw)
     return ctx, suite["tasks"][0]
 
 
@@ -231,7 +231,7 @@ def _script(*replies):
 
 @pytest.mark.parametrize("status", [429, 502, 503])
 def test_transient_http_errors_are_retried_and_recorded(scripted, status):
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     ep = scripted(_script(Reply(status=status), Reply(status=status)))
     ctx, task = _ctx(ep, retries=2)
@@ -242,7 +242,7 @@ def test_transient_http_errors_are_retried_and_recorded(scripted, status):
 
 
 def test_retries_are_bounded_and_permanent_errors_are_not_retried(scripted):
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     ep = scripted(_script(*[Reply(status=503)] * 5))
     ctx, task = _ctx(ep, retries=2)
@@ -257,7 +257,7 @@ def test_retries_are_bounded_and_permanent_errors_are_not_retried(scripted):
 
 
 def test_a_refused_connection_is_retried_then_reported(scripted):
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     ep = scripted(Answers())
     ep.kill()  # nothing listens any more: ECONNREFUSED
@@ -268,7 +268,7 @@ def test_a_refused_connection_is_retried_then_reported(scripted):
 
 
 def test_the_task_deadline_bounds_retries_and_backoff(scripted):
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     ep = scripted(_script(*[Reply(status=503)] * 50))
     ctx, task = _ctx(ep, retries=10, task_deadline_s=0.5)
@@ -286,7 +286,7 @@ def test_the_task_deadline_bounds_retries_and_backoff(scripted):
 
 def test_transient_classification():
     from benchloop.providers.base import ProviderError
-    from benchloop.runner import transient
+    from benchloop.drivers.conversation import transient
 
     assert transient(ProviderError("connect", "connection refused at http://x (chat)"))
     assert not transient(ProviderError("connect", "timed out connecting to http://x"))
@@ -339,7 +339,7 @@ def test_a_run_being_written_cannot_be_resumed_at_the_same_time(tmp_path):
 
 
 def test_retry_after_is_honoured_and_an_excessive_one_fails_the_task(scripted):
-    from benchloop.runner import run_task
+    from benchloop.drivers import run_task
 
     ep = scripted(_script(Reply(status=429, retry_after="1")))
     ctx, task = _ctx(ep, retries=2)

@@ -1,4 +1,10 @@
-"""The CLI's progress bar: a pytest plugin object that exists only in the controller."""
+"""The progress bar of ``benchloop run``: part of the command, not of the library.
+
+An object the CLI hands to ``pytest.main(plugins=[...])``, so it exists only in the
+controller process; xdist workers' reports reach the controller's hooks too. It hooks
+only what pytest calls outside a test's output capture (collection finished, a
+report logged), so the bar is drawn between tasks, never from inside one.
+"""
 from __future__ import annotations
 
 import os
