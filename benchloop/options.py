@@ -107,6 +107,23 @@ def given_values(namespace, prefix: str = CLI_PREFIX) -> dict:
     return out
 
 
+def from_pytest_config(config) -> tuple[dict, dict]:
+    """(flags, ini) as :func:`resolve` takes them, read from a pytest ``config`` on which
+    :func:`add_run_options` registered the table (flags carry ``remote`` and ``resume``
+    too; ini values that are empty are left out)."""
+    cli = given_values(config.option, PYTEST_PREFIX)
+    ini = {}
+    for name, _h, _d, kind in OPTIONS:
+        if kind != "secret":
+            v = config.getini(dest(name))
+            if v not in (None, "", []):
+                ini[name] = v
+    v = config.getini(dest("remote"))
+    if v not in (None, ""):
+        ini["remote"] = v
+    return cli, ini
+
+
 def pytest_flags(values: dict) -> list[str]:
     """``--benchloop-*`` flags for the given options (names as in :data:`OPTIONS`), in
     table order. The API key never goes on a command line (pass it in the environment);

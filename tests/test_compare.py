@@ -120,3 +120,14 @@ def test_same_model_at_temperature_0_is_not_significant_and_a_40_point_gap_is(sc
 
     one = cli("compare", "a1", home=home)
     assert one.returncode == 2 and "two runs" in one.stderr
+
+
+def test_one_number_formatter():
+    from benchloop import fmt
+
+    assert fmt.num(None) == fmt.num(float("nan")) == fmt.num("x") == fmt.MISSING == "—"
+    assert fmt.num(87.25) == "87.2" and fmt.num(3, digits=0) == "3"
+    assert fmt.signed(2.5) == "+2.5" and fmt.signed(-0.04) == "-0.0" and fmt.signed(None) == "—"
+    assert fmt.p_value(0.0004) == "<0.001" and fmt.p_value(0.04) == "0.040"
+    assert fmt.metric("ttft_ms", 12.345) == "12.3" and fmt.metric("client_server_ratio", 0.98765) == "0.988"
+    assert fmt.metric("decode_tok_s", 41.06) == "41.1" and fmt.unit_of("decode_sd") == "score"

@@ -74,3 +74,39 @@ def test_threads_is_checked_before_anything_starts():
             resolve({"threads": bad}, env={})
     with pytest.raises(OptionError, match="not a number"):
         resolve({"threads": "many"}, env={})
+
+
+def test_cli_and_plugin_flags_come_from_one_table():
+    """`benchloop run` and the plugin register the same options from options.OPTIONS, and
+    the CLI's values become --benchloop-* flags that the plugin's parser reads back to the
+    same settings."""
+    import argparse
+
+    from benchloop.cli import build_parser
+    from benchloop.options import OPTIONS, add_run_options, given_values, pytest_flags
+
+    every = build_parser().parse_args(["run", "--local", "--resume", "r", *[f"--{name}=1" for name, *_ in OPTIONS]])
+    assert all(v is not None for v in given_values(every).values())  # every option of the table is a flag of `run`
+    args = build_parser().parse_args(["run", "-m", "x", "--timeout", "7.5", "--task", "rm-001", "--task", "rm-002", "--local", "--api-key", "sk-secret"])
+    values = given_values(args)
+    flags = pytest_flags(values)
+    assert flags == ["--benchloop-model=x", "--benchloop-task=rm-001", "--benchloop-task=rm-002", "--benchloop-timeout=7.5", "--benchloop-local"]
+    assert not any("sk-secret" in f for f in flags)  # the key travels in the environment only
+    plugin = argparse.ArgumentParser()
+    ini = {}
+    add_run_options(plugin.add_argument, "--benchloop-", lambda name, help, default=None: ini.setdefault(name, help))
+    back = given_values(plugin.parse_args(flags), "--benchloop-")
+    assert resolve(back, env={}) == resolve(values | {"api-key": None}, env={})
+    assert "benchloop_api_key" not in ini and {"benchloop_model", "benchloop_remote"} <= set(ini)
+
+
+def test_suites_come_from_the_catalog():
+    from benchloop.catalog import SUITES
+    from benchloop.options import parse_suites
+
+    assert parse_suites(None) == list(SUITES)
+    assert parse_suites("reasonmath, toolcall") == ["reasonmath", "toolcall"]
+    with pytest.raises(OptionError, match="unknown suite 'nosuch'; available: speed"):
+        parse_suites("nosuch")
+    with pytest.raises(OptionError, match="unknown harness"):
+        resolve({"harness": "nosuch"}, env={})
