@@ -10,7 +10,8 @@ Task ``check``::
 
     expected: {vendor: "Acme", total: 12.5, date: "2024-03-05", items: [...], note: null}
     fields:                      # optional rules keyed by path; "items[]" is a list item
-      total: {tolerance: 0.01}
+      total: {tolerance: 0.01}   # coerce: true also reads "$12.50", "12,50 €", "7.5kg"
+      weight: {coerce: true, unit: kg}   # "7500 g" is then 7.5; "7.5 lb" is wrong
       date: {type: date}         # also: time, datetime (normalized from many formats)
       vendor: {match: ci}        # exact | ws (default) | ci | loose ; accept: [alternatives]
       "items[].name": {accept: {Oat milk: [oat milk 1l]}}   # list items: per expected value
@@ -22,88 +23,36 @@ The type of a field comes from its expected value (str, number, bool, null, list
 unless the rule names ``date``, ``time``, ``datetime`` or ``integer``. Nested objects are
 scored leaf by leaf; a list is one field whose credit is matched items / the longer list.
 
-No free points: the JSON must be in ``reply["content"]`` (never the reasoning, and a
-``<think>`` block left inside the content is cut out first); no object, ``{}`` or an
+Values are read by the shared answer reader (:mod:`benchloop.checkers.answers`), the same
+way in every suite. No free points: the JSON must be in ``reply["content"]`` (never the
+reasoning; a ``<think>`` block left inside the content, or everything before a lone
+``</think>``, is cut out first); no object, ``{}`` or an
 object that gets no non-null field right scores 0. Model output is hostile input: text
 and the number of parse attempts are bounded and nothing here raises on odd text.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import json
-import math
-import re
 import unicodedata
 
-CHECKER_VERSION = "dataextract-1"
+from benchloop.checkers.answers import (  # noqa: F401  (re-exported: dataextract's own names)
+    MAX_JSON_ATTEMPTS, MAX_JSON_TEXT as MAX_TEXT, find_json_object, parse_date, parse_datetime, parse_time,
+    strip_reasoning, strip_think, to_number,
+)
+from benchloop.record import Verdict
 
-MAX_TEXT = 60_000          # characters of reply searched for JSON
-MAX_ATTEMPTS = 200         # '{' positions tried
+CHECKER_VERSION = "dataextract-2"
+
 MAX_LIST = 200             # items of a model list considered
 MATCHES = ("exact", "ws", "ci", "loose")
 RULE_TYPES = ("string", "number", "integer", "bool", "date", "time", "datetime", "list", "object", "null")
 
 
-# --------------------------------------------------------------------------- JSON finding
+# --------------------------------------------------------------------------- reading values
+# Reasoning, JSON and typed values are read by the one answer reader every suite shares
+# (benchloop.checkers.answers); these names stay importable from here.
 
-_THINK_CLOSE = re.compile(r"</think>", re.I)
+MAX_ATTEMPTS = MAX_JSON_ATTEMPTS
 
-
-def strip_think(text: str) -> str:
-    """Remove ``<think>…</think>`` blocks (an unclosed one runs to the end) and stray closers.
-
-    The provider already separates reasoning; this is the checker's own guard, so JSON a
-    model only wrote while thinking is never scored, whatever path the reply took.
-    """
-    out, i, low = [], 0, text.lower()
-    while True:
-        j = low.find("<think>", i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        out.append(text[i:j])
-        k = low.find("</think>", j + 7)
-        if k < 0:
-            break
-        i = k + 8
-    return _THINK_CLOSE.sub("", "".join(out))
-
-
-def _no_constants(name):
-    raise ValueError(f"{name} is not JSON")
-
-
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
-
-
-def find_json_object(text: str | None):
-    """The first complete top-level JSON object in ``text`` (bare or inside a code fence).
-
-    Tries ``raw_decode`` at each ``{`` in turn (at most ``MAX_ATTEMPTS``), so a brace in
-    chat before the object or a broken first attempt does not hide a good object later.
-    Returns a dict or None; NaN/Infinity and absurdly deep nesting are rejected.
-    """
-    if not isinstance(text, str) or not text:
-        return None
-    text = strip_think(text[: MAX_TEXT * 2])[:MAX_TEXT]
-    pos, attempts = 0, 0
-    while attempts < MAX_ATTEMPTS:
-        j = text.find("{", pos)
-        if j < 0:
-            return None
-        attempts += 1
-        try:
-            obj, _end = _DECODER.raw_decode(text, j)
-        except (ValueError, RecursionError):
-            pos = j + 1
-            continue
-        if isinstance(obj, dict):
-            return obj
-        pos = j + 1
-    return None
-
-
-# --------------------------------------------------------------------------- normalizers
 
 def norm_string(s: str, match: str = "ws") -> str:
     """``exact`` as is; ``ws`` whitespace collapsed and trimmed; ``ci`` also case-folded;
@@ -118,150 +67,6 @@ def norm_string(s: str, match: str = "ws") -> str:
     if match == "loose":
         s = s.strip(" .,;:!?\"'`*_()[]")
     return s
-
-
-_NUM_STR = re.compile(r"^[\s]*([-+−]?)\s*[$€£¥]?\s*(\d{1,3}(?:[,\s]\d{3})+|\d+)(\.\d+)?\s*(?:[$€£¥]|usd|eur|gbp)?\s*$", re.I)
-
-
-def to_number(value, *, coerce: bool = False):
-    """A JSON number (never a bool) as float; with ``coerce`` also a numeric string such as
-    ``"$1,234.50"``. Anything else -> None. Non-finite values are None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        f = float(value)
-        return f if math.isfinite(f) else None
-    if coerce and isinstance(value, str) and len(value) <= 40:
-        m = _NUM_STR.match(value)
-        if m:
-            sign, whole, frac = m.groups()
-            try:
-                f = float(re.sub(r"[,\s]", "", whole) + (frac or ""))
-            except ValueError:
-                return None
-            return -f if sign in ("-", "−") else f
-    return None
-
-
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
-        ]
-    )
-    for m in names
-}
-_WEEKDAY = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|sday|nesday|urday)?\.?,?\s+)?"
-_D_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
-_D_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_D_DOTS = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_D_SLASH = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
-_D_DMY = re.compile(r"^" + _WEEKDAY + r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]{3,9})\.?,?\s+(\d{4})$", re.I)
-_D_MDY = re.compile(r"^" + _WEEKDAY + r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", re.I)
-
-
-def _mk_date(y, m, d):
-    try:
-        return _dt.date(int(y), int(m), int(d)).isoformat()
-    except (ValueError, TypeError, OverflowError):
-        return None
-
-
-def parse_date(value, *, numeric_order: str | None = None):
-    """Many written dates -> ``YYYY-MM-DD``; None when unreadable or ambiguous.
-
-    Accepts ISO (``2024-03-05``, ``2024/3/5``), compact ``20240305``, ``5 March 2024``,
-    ``Tue, March 5th, 2024``, European ``05.03.2024`` (day first) and slashed numeric dates
-    when unambiguous (one part > 12) or when the field names ``numeric_order`` (mdy/dmy).
-    """
-    if not isinstance(value, str) or len(value) > 60:
-        return None
-    s = " ".join(value.strip().split())
-    for rx in (_D_ISO, _D_COMPACT):
-        m = rx.match(s)
-        if m:
-            return _mk_date(*m.groups())
-    m = _D_DOTS.match(s)
-    if m:
-        return _mk_date(m.group(3), m.group(2), m.group(1))
-    m = _D_SLASH.match(s)
-    if m:
-        a, b, y = int(m.group(1)), int(m.group(2)), m.group(3)
-        if a > 12 >= b:
-            return _mk_date(y, b, a)
-        if b > 12 >= a:
-            return _mk_date(y, a, b)
-        if a == b:
-            return _mk_date(y, a, b)
-        if numeric_order == "mdy":
-            return _mk_date(y, a, b)
-        if numeric_order == "dmy":
-            return _mk_date(y, b, a)
-        return None
-    m = _D_DMY.match(s)
-    if m and m.group(2).lower() in _MONTHS:
-        return _mk_date(m.group(3), _MONTHS[m.group(2).lower()], m.group(1))
-    m = _D_MDY.match(s)
-    if m and m.group(1).lower() in _MONTHS:
-        return _mk_date(m.group(3), _MONTHS[m.group(1).lower()], m.group(2))
-    return None
-
-
-_T_24 = re.compile(r"^(\d{1,2})[:h.](\d{2})(?::(\d{2}))?$", re.I)
-_T_12 = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?(?::(\d{2}))?\s*([ap])\.?\s*m\.?$", re.I)
-
-
-def parse_time(value):
-    """``14:30``, ``14:30:00``, ``2:30 pm``, ``2 PM``, ``14h30`` -> ``HH:MM:SS``; else None."""
-    if not isinstance(value, str) or len(value) > 20:
-        return None
-    s = value.strip()
-    m = _T_12.match(s)
-    if m:
-        h, mi, se, ap = int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0), m.group(4).lower()
-        if not 1 <= h <= 12:
-            return None
-        h = (h % 12) + (12 if ap == "p" else 0)
-    else:
-        m = _T_24.match(s)
-        if not m:
-            return None
-        h, mi, se = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    if h > 23 or mi > 59 or se > 59:
-        return None
-    return f"{h:02d}:{mi:02d}:{se:02d}"
-
-
-_TZ = re.compile(r"(?:\s*(z|utc|gmt)|\s*([+-])(\d{2}):?(\d{2}))$", re.I)
-_DT_SPLIT = re.compile(r"^(.*?)(?:t|\s+at\s+|,\s*|\s+)(\d{1,2}(?:[:h.]\d{2})?(?::\d{2})?(?:\s*[ap]\.?\s*m\.?)?)$", re.I)
-
-
-def parse_datetime(value, *, numeric_order: str | None = None):
-    """A date and a time (``2024-03-05T14:30``, ``March 5, 2024 at 2:30 pm``, optional
-    ``Z``/``+02:00``) -> ``YYYY-MM-DDTHH:MM:SS[+HH:MM]``; else None."""
-    if not isinstance(value, str) or len(value) > 80:
-        return None
-    s = " ".join(value.strip().split())
-    tz = ""
-    m = _TZ.search(s)
-    if m:
-        if m.group(1):
-            tz = "+00:00"
-        else:
-            tz = f"{m.group(2)}{m.group(3)}:{m.group(4)}"
-        s = s[: m.start()].strip()
-    s = re.sub(r"(\d)\.\d+$", r"\1", s)  # fractional seconds
-    m = _DT_SPLIT.match(s)
-    if not m:
-        return None
-    d = parse_date(m.group(1).strip().rstrip(","), numeric_order=numeric_order)
-    t = parse_time(m.group(2))
-    if d is None or t is None:
-        return None
-    return f"{d}T{t}{tz}"
 
 
 # --------------------------------------------------------------------------- comparison
@@ -299,10 +104,10 @@ def _scalar_ok(expected, got, rule: dict, ctx: dict) -> tuple[bool, str]:
     if kind == "bool":
         return (isinstance(got, bool) and got == expected), f"expected {expected!r}"
     if kind in ("number", "integer"):
-        g = to_number(got, coerce=bool(rule.get("coerce")))
+        g = to_number(got, coerce=bool(rule.get("coerce")), unit=rule.get("unit"))
         if g is None:
             return False, f"expected a number, got {type(got).__name__}"
-        if kind == "integer" and g != int(g):
+        if kind == "integer" and abs(g - round(g)) > 1e-9:
             return False, "expected an integer"
         want = float(expected)
         tol = float(rule.get("tolerance", 0) or 0)
@@ -536,18 +341,14 @@ def _has_substance(v) -> bool:
     return v is not None
 
 
-def _zero(reason: str, checks=None, found=False) -> dict:
-    return {
-        "score": 0.0,
-        "passed": False,
-        "reason": reason,
-        "checks": checks or [{"name": "json", "ok": False, "detail": reason}],
-        "json_found": found,
-    }
+def _zero(reason: str, checks=None, found=False) -> Verdict:
+    return Verdict(0.0, False, reason, checks or [{"name": "json", "ok": False, "detail": reason}], {"json_found": found})
 
 
-def check(task: dict, reply: dict) -> dict:
-    """Score ``reply["content"]`` against ``task["check"]``; the reasoning is never read."""
+def check(task: dict, reply: dict) -> Verdict:
+    """Score the answer part of ``reply["content"]`` against ``task["check"]``; the
+    reasoning (``reply["reasoning"]``, think blocks, everything before a lone
+    ``</think>``) is never read."""
     chk = task["check"]
     content = reply.get("content") if isinstance(reply, dict) else None
     obj = find_json_object(content if isinstance(content, str) else "")
@@ -561,16 +362,8 @@ def check(task: dict, reply: dict) -> dict:
     if not _substantive_right(expected, checks, rules):
         return _zero("no non-null field right", checks, True)
     denom = fields + extra
-    score = 100.0 * credit / denom if denom else 0.0
-    score = round(score, 4)
+    score = round(100.0 * credit / denom if denom else 0.0, 4)
     wrong = [c["name"] for c in checks if not c.get("ok")]
     reason = "all fields right" if not wrong else f"{len(wrong)} wrong: {', '.join(wrong[:8])}"
-    return {
-        "score": score,
-        "passed": score >= 100.0,
-        "reason": reason,
-        "checks": checks[:200],
-        "json_found": True,
-        "fields_total": fields,
-        "extra_keys": extra,
-    }
+    detail = {"json_found": True, "fields_total": fields, "extra_keys": extra}
+    return Verdict(score, score >= 100.0, reason, checks[:200], detail)
