@@ -150,3 +150,36 @@ def test_plugin_isolation_is_undone_after_the_run(monkeypatch):
     with only_our_plugins(["x.py"]) as args:
         assert "xdist.plugin" not in args
     assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "yes"
+
+
+def test_progress_bar_reaches_a_real_terminal(tmp_path, scripted):
+    """The bar is drawn from hooks outside pytest's capture, so in a serial run (no -n)
+    a terminal sees every task finish, and stdout stays clean for the report."""
+    import pty
+
+    ep = scripted(lambda req: BY_PROMPT.get(req["messages"][-1]["content"], "?"))
+    env = dict(os.environ, BENCHLOOP_HOME=str(tmp_path))
+    for k in ("BENCHLOOP_MODEL", "BENCHLOOP_ENDPOINT", "BENCHLOOP_PROVIDER", "BENCHLOOP_PROGRESS"):
+        env.pop(k, None)
+    master, slave = pty.openpty()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "benchloop", "run", "--provider", "openai_compat", "--endpoint", ep.url, "--model", "scripted-model", "--suites", "reasonmath", "--profile", "quick"],
+        stdout=subprocess.PIPE, stderr=slave, env=env, text=True,
+    )
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = p.communicate(timeout=300)[0]
+    os.close(master)
+    assert p.returncode == 0, seen[-2000:]
+    n = sum(1 for t in TASKS if "quick" in (t.get("profiles") or []))
+    text = seen.decode("utf-8", "replace")
+    assert "benchmarking" in text and f"{n}/{n}" in text, text[-2000:]
+    assert "benchmarking" not in out and Path(out.strip().splitlines()[-1]).is_dir()
