@@ -145,6 +145,28 @@ def build_run(meta: dict, records: list[dict], *, status: str, missing: list[str
     return run
 
 
+def assemble_run(meta: dict, records: list[dict], *, planned: set, manifest: dict, interrupted: bool, wall_s: float, timings_ms: dict) -> dict:
+    """``run.json`` from the start-up facts and every task record: the manifest, what is
+    missing, the speed summary, the status and the scores. The controller calls this
+    once at the end; ``benchloop score`` re-derives only the scores."""
+    from benchloop.record import NOT_RUN
+
+    got = {(r.get("suite"), r.get("task_id")) for r in records if r.get("error_kind") != NOT_RUN}
+    missing = sorted(f"{s}/{t}" for (s, t) in planned if (s, t) not in got)
+    meta = dict(meta)
+    meta["manifest_hash"] = manifest["hash"]
+    meta["manifest"] = manifest["body"]
+    meta["wall_s"] = round(wall_s, 3)
+    meta["timings_ms"] = timings_ms
+    speed = None
+    if any(r.get("suite") == "speed" for r in records):
+        from benchloop.speed import aggregate
+
+        speed = aggregate([r for r in records if r.get("suite") == "speed"], meta)
+    status = "incomplete" if (interrupted or missing) else "complete"
+    return build_run(meta, records, status=status, missing=missing, speed=speed)
+
+
 def resolve_run(ref: str, runs_dir: str | Path) -> Path:
     """A run directory from an id, a unique id prefix, a directory or a run.json path."""
     p = Path(ref)

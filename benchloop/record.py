@@ -67,6 +67,10 @@ class Verdict:
         known = {k: v.pop(k) for k in ("score", "passed", "reason", "checks") if k in v}
         return cls(known.get("score", 0.0), known.get("passed"), known.get("reason", ""), known.get("checks") or [], v, turns)
 
+    def __getitem__(self, key):
+        """Read a verdict like the plain dict it is saved as (``v["score"]``)."""
+        return self.to_dict()[key]
+
     def to_dict(self) -> dict:
         d = {"score": self.score, "passed": self.passed, "reason": self.reason, "checks": self.checks}
         d.update(self.detail)
@@ -199,6 +203,7 @@ class TaskRecord:
         for key in [k for k in rec.extra if k in _FIELDS]:
             setattr(rec, key, rec.extra.pop(key))
         if verdict is not None:
+            verdict = Verdict.of(verdict)
             rec.score, rec.passed, rec.reason, rec.checks = verdict.score, verdict.passed, verdict.reason, verdict.checks
             rec.detail = dict(verdict.detail) or None
             for turn, note in zip(rec.turns, verdict.turns):

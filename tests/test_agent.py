@@ -18,7 +18,9 @@ from benchloop import agent_tools as at
 from benchloop.checkers import agent
 from benchloop.harnesses import get_harness
 from benchloop.providers import make_provider
-from benchloop.runner import RunContext, run_task
+from benchloop.agent_episode import MAX_CALLS_PER_TURN
+from benchloop.drivers import run_task
+from benchloop.drivers.conversation import Conversation
 from benchloop.tasks import load_suite
 from benchloop.testing.scripted import Reply
 
@@ -66,7 +68,7 @@ def _script(name):
 
 
 def _ctx(ep, harness_name, **kw):
-    return RunContext(
+    return Conversation(
         make_provider("openai_compat", ep.url),
         get_harness(harness_name),
         model="scripted-model",
@@ -230,8 +232,8 @@ def test_a_flood_of_calls_is_cut_to_the_per_turn_limit():
     task = BY_ID["ag-001"]
     flood = {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Bergen"}}] * 500}
     outcome, turns = agent.simulate(task, [flood, task["reference"][-1]])
-    assert len(turns[0]["calls"]) == agent.MAX_CALLS_PER_TURN and turns[0]["dropped_calls"] == 500 - agent.MAX_CALLS_PER_TURN
-    assert len(outcome["calls"]) == agent.MAX_CALLS_PER_TURN
+    assert len(turns[0]["calls"]) == MAX_CALLS_PER_TURN and turns[0]["dropped_calls"] == 500 - MAX_CALLS_PER_TURN
+    assert len(outcome["calls"]) == MAX_CALLS_PER_TURN
 
 
 def test_wasted_turns_and_no_final_answer_cost_points():
@@ -490,7 +492,7 @@ def test_real_smollm_runs_the_loop_end_to_end(smollm_engine):
     """SmolLM2-135M through the whole loop: a finished, fully recorded task (its score is
     whatever it earns, but it must be a number the grading produced, not an error)."""
     task = BY_ID["ag-001"]
-    ctx = RunContext(make_provider("llamacpp", smollm_engine.url), get_harness("hermes"), model="smollm2-135m",
+    ctx = Conversation(make_provider("llamacpp", smollm_engine.url), get_harness("hermes"), model="smollm2-135m",
                      suite_defaults=SUITE["defaults"], max_tokens_override=32)
     rec = run_task(task, ctx)
     assert rec["error"] is None, rec["error"]

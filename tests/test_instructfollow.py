@@ -271,14 +271,15 @@ def test_suite_score_reports_loose_mean_only_when_present():
 def test_runner_records_strict_and_loose(scripted):
     from benchloop.harnesses.raw import RawHarness
     from benchloop.providers.openai_compat import OpenAICompatProvider
-    from benchloop.runner import RunContext, run_task
+    from benchloop.drivers import run_task
+    from benchloop.drivers.conversation import Conversation
     from benchloop.scoring import score_run
     from benchloop.testing.scripted import Reply
 
     task = next(t for t in TASKS if t["id"] == "if-019")
     answers = iter([task["reference"], "Sure thing!\n" + task["reference"], task["prompt"]])
     ep = scripted(lambda req: Reply(content=next(answers)), models=("m",))
-    ctx = RunContext(provider=OpenAICompatProvider(ep.url), harness=RawHarness(), model="m", suite_defaults=SUITE["defaults"], retries=0)
+    ctx = Conversation(provider=OpenAICompatProvider(ep.url), harness=RawHarness(), model="m", suite_defaults=SUITE["defaults"], retries=0)
     recs = [run_task(task, ctx) for _ in range(3)]
     assert [r["score"] for r in recs] == [100.0, pytest.approx(200 / 3, abs=1e-3), 0.0]
     assert [r["detail"]["loose_score"] for r in recs] == [100.0, 100.0, 0.0]
@@ -294,10 +295,11 @@ def test_real_smollm_reply_is_scored_and_rescored_offline(smollm_engine):
     output alone reproduces both (offline re-scoring)."""
     from benchloop.harnesses.raw import RawHarness
     from benchloop.providers import make_provider
-    from benchloop.runner import RunContext, run_task
+    from benchloop.drivers import run_task
+    from benchloop.drivers.conversation import Conversation
 
     task = next(t for t in TASKS if t["id"] == "if-005")
-    ctx = RunContext(make_provider("llamacpp", smollm_engine.url), RawHarness(), model="smollm2-135m",
+    ctx = Conversation(make_provider("llamacpp", smollm_engine.url), RawHarness(), model="smollm2-135m",
                      suite_defaults=SUITE["defaults"], max_tokens_override=32, retries=0)
     rec = run_task(task, ctx)
     assert rec["error"] is None and rec["completion_tokens"] > 0 and rec["output"]

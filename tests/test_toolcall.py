@@ -19,7 +19,8 @@ from benchloop.checkers import toolcall as tc
 from benchloop.harnesses import get_harness
 from benchloop.harnesses.base import task_messages
 from benchloop.providers import make_provider
-from benchloop.runner import RunContext, run_task
+from benchloop.drivers import run_task
+from benchloop.drivers.conversation import Conversation
 from benchloop.tasks import TaskFileError, load_suite
 from benchloop.testing.scripted import Reply
 
@@ -194,7 +195,7 @@ ANY_REPLY = st.fixed_dictionaries({"content": st.text(max_size=60), "tool_calls"
 def test_checker_never_raises_and_stays_in_range(tid, replies):
     v = tc.check(by_id(tid), replies)
     assert 0.0 <= v["score"] <= 100.0 and isinstance(v["reason"], str)
-    json.dumps(v)
+    json.dumps(v.to_dict())
 
 
 # ------------------------------------------------------------- end to end, over HTTP --
@@ -220,7 +221,7 @@ class Model:
 
 
 def _context(ep, harness_name):
-    return RunContext(provider=make_provider("openai_compat", ep.url), harness=get_harness(harness_name), model="scripted-model", suite_defaults=SUITE["defaults"])
+    return Conversation(provider=make_provider("openai_compat", ep.url), harness=get_harness(harness_name), model="scripted-model", suite_defaults=SUITE["defaults"])
 
 
 @pytest.mark.parametrize("harness_name", HARNESSES)

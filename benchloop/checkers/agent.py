@@ -4,7 +4,7 @@ Why a loop of its own: an agent is judged by what it leaves behind, so BenchLoop
 the environment. Each turn the model's tool calls run against the task's fresh state
 (:mod:`benchloop.agent_tools`), the results go back in the form the harness teaches, and
 the conversation repeats until a reply without tool calls (the final answer) or the turn
-limit. :func:`run` is that loop against a model; :func:`simulate` is the same loop fed a
+limit. ``benchloop.drivers.agentloop`` is that loop against a model; :func:`simulate` is the same loop fed a
 script of logical replies, which is how :func:`validate` proves at load time that every
 task's ``reference`` scores 100 and its ``wrong`` scores less.
 
@@ -41,14 +41,13 @@ import re
 
 from benchloop import agent_tools as at
 from benchloop.checkers.answers import normalize_text, numbers_in, single_number
-from benchloop.harnesses.base import Harness, task_messages
+from benchloop.agent_episode import MAX_TRACE_TEXT, max_turns, simulate  # noqa: F401  (max_turns: the turn limit validate checks)
+from benchloop.record import Verdict
+from benchloop.tasks import task_messages
 
 CHECKER_VERSION = "agent-1"
-DEFAULT_MAX_TURNS = 8
-MAX_CALLS_PER_TURN = 16
 MAX_ANSWER_CHARS = 3000
 MAX_ANSWER_NUMBERS = 30
-MAX_TRACE_TEXT = 20_000
 OUTCOME_WEIGHT = 0.7
 PENALTY_BAD_TOOL = 25.0
 PENALTY_PRESERVE = 25.0
@@ -56,179 +55,6 @@ PENALTY_WASTED_TURN = 10.0
 PENALTY_UNFINISHED = 20.0
 FACT_TYPES = ("number", "date", "time", "name")
 ABSENT = None
-
-
-# =========================================================================== the loop
-
-
-def _clip(s, n: int = MAX_TRACE_TEXT) -> str:
-    s = s if isinstance(s, str) else ""
-    return s if len(s) <= n else s[:n] + f"\n…[{len(s) - n} more characters cut]"
-
-
-def _clean_calls(calls) -> list[dict]:
-    """Tool calls as the harness parsed them, made safe to keep and to feed back."""
-    out = []
-    for i, c in enumerate(calls if isinstance(calls, list) else []):
-        if not isinstance(c, dict):
-            continue
-        args = c.get("arguments")
-        raw = c.get("arguments_raw")
-        if not isinstance(raw, str) or not raw:
-            raw = json.dumps(args) if isinstance(args, dict) else ""
-        out.append(
-            {
-                "id": str(c.get("id") or f"call_{i}")[:100],
-                "name": str(c.get("name") or "")[:200],
-                "arguments": args if isinstance(args, dict) else None,
-                "arguments_raw": _clip(raw, 20_000),
-            }
-        )
-    return out
-
-
-def max_turns(task: dict, defaults: dict | None = None) -> int:
-    return int(task.get("max_turns") or (defaults or {}).get("max_turns") or DEFAULT_MAX_TURNS)
-
-
-def loop(task: dict, harness, respond, limit: int, turns: list) -> dict:
-    """Play one task: ``respond(history, tools) -> (reply, ChatResult | None)`` is the model.
-
-    Appends one record per turn to ``turns`` as it goes (so a provider failure mid-task
-    still leaves the trace so far) and returns the outcome ``check`` grades: the final
-    answer (None if the limit came first), every call with its status, the final state.
-    """
-    state = at.new_state(task.get("state"))
-    offered = list(task.get("tools") or [])
-    tools = at.specs(offered)
-    history = task_messages(task)
-    calls_made: list[dict] = []
-    final = None
-    for i in range(limit):
-        n_messages = len(history)
-        reply, res = respond(list(history), tools)
-        reply = reply if isinstance(reply, dict) else {}
-        content = reply.get("content") if isinstance(reply.get("content"), str) else ""
-        calls = _clean_calls(reply.get("tool_calls"))
-        dropped = max(0, len(calls) - MAX_CALLS_PER_TURN)
-        calls = calls[:MAX_CALLS_PER_TURN]  # a flood of calls is cut, not fed back
-        turn = {
-            "turn": i + 1,
-            "messages": n_messages,
-            "output": _clip(content),
-            "reasoning": _clip(reply.get("reasoning")),
-            "finish_reason": reply.get("finish_reason") or (getattr(res, "finish_reason", None) if res else None),
-            "calls": [],
-            "dropped_calls": dropped,
-        }
-        if res is not None:
-            turn.update(
-                latency_ms=round(res.latency_ms, 3),
-                ttft_ms=None if res.ttft_ms is None else round(res.ttft_ms, 3),
-                prompt_tokens=res.prompt_tokens,
-                completion_tokens=res.completion_tokens,
-                reasoning_tokens=res.reasoning_tokens,
-                token_source=res.token_source,
-            )
-        turns.append(turn)
-        history.append(harness.assistant_message({**reply, "content": content, "tool_calls": calls}))
-        if not calls:
-            final = content
-            break
-        for call in calls:
-            result, status = at.execute(state, call["name"], call["arguments"], offered)
-            entry = {
-                "turn": i + 1,
-                "id": call["id"],
-                "name": call["name"],
-                "arguments": call["arguments"],
-                "arguments_raw": call["arguments_raw"],
-                "status": status,
-                "result": result,
-            }
-            turn["calls"].append(entry)
-            calls_made.append(entry)
-            history.append(harness.tool_message(call, result))
-    return {"content": final, "finished": final is not None, "calls": calls_made, "state": state, "turns": len(turns)}
-
-
-def script_reply(item: dict, turn: int) -> dict:
-    """A logical reply from a task's ``reference``/``wrong`` list, as a harness would parse it."""
-    calls = []
-    for j, c in enumerate(item.get("tool_calls") or []):
-        args = at.jsonable(c.get("arguments") or {})
-        calls.append({"id": f"call_{turn}_{j}", "name": c.get("name"), "arguments": args, "arguments_raw": json.dumps(args)})
-    return {"content": item.get("content") or "", "reasoning": item.get("reasoning") or "", "tool_calls": calls, "finish_reason": "stop"}
-
-
-def simulate(task: dict, script: list, limit: int | None = None) -> tuple[dict, list]:
-    """The loop with a script instead of a model (no HTTP): (outcome, turns).
-
-    The script is played blindly, turn by turn, whatever the tools answer; past its end
-    the "model" says nothing more (an empty final answer)."""
-    turns: list = []
-
-    def respond(history, tools):
-        k = len(turns)
-        return (script_reply(script[k], k) if k < len(script) else {"content": ""}), None
-
-    outcome = loop(task, Harness(), respond, limit or max_turns(task), turns)
-    return outcome, turns
-
-
-def run(task: dict, ctx, rec: dict) -> dict:
-    """The agent loop against the model behind ``ctx``; fills ``rec`` in place."""
-    from benchloop.runner import apply_verdict
-
-    turns = rec["turns"] = []
-    results = []
-
-    def respond(history, tools):
-        reply, res = ctx.chat(history, tools, task=task)
-        results.append(res)
-        return reply, res
-
-    try:
-        outcome = loop(task, ctx.harness, respond, max_turns(task, ctx.suite_defaults), turns)
-    finally:
-        _summarize(rec, turns, results)
-    rec["output"] = _clip(outcome["content"] or "")
-    verdict = check(task, outcome)
-    apply_verdict(rec, verdict)
-    return rec
-
-
-def _sum(values):
-    vals = list(values)
-    if not vals or any(v is None for v in vals):
-        return None
-    return sum(vals)
-
-
-def _summarize(rec: dict, turns: list, results: list) -> None:
-    """Per-turn numbers into the record's top-level fields (sums; TTFT of the first turn)."""
-    if results:
-        first, last = results[0], results[-1]
-        lat = _sum(r.latency_ms for r in results)
-        rec.update(
-            latency_ms=None if lat is None else round(lat, 3),
-            ttft_ms=None if first.ttft_ms is None else round(first.ttft_ms, 3),
-            ttfr_ms=None if first.ttfr_ms is None else round(first.ttfr_ms, 3),
-            prompt_tokens=_sum(r.prompt_tokens for r in results),
-            completion_tokens=_sum(r.completion_tokens for r in results),
-            reasoning_tokens=_sum(r.reasoning_tokens for r in results) if any(r.reasoning_tokens is not None for r in results) else None,
-            token_source=(lambda s: s.pop() if len(s) == 1 else "mixed")({r.token_source for r in results}),
-            request=last.request,
-            response=last.response,
-            server_timings=last.server_timings,
-        )
-    reasons = [t.get("finish_reason") for t in turns]
-    rec["finish_reason"] = "length" if "length" in reasons else (reasons[-1] if reasons else None)
-    rec["length_turns"] = sum(1 for r in reasons if r == "length")
-    rec["reasoning"] = _clip("\n\n".join(t["reasoning"] for t in turns if t.get("reasoning")))
-    rec["tool_calls"] = [c for t in turns for c in t["calls"]]
-    if turns and not rec.get("output"):
-        rec["output"] = turns[-1]["output"] if not turns[-1]["calls"] else ""
 
 
 # =========================================================================== facts
@@ -463,8 +289,8 @@ def turn_budget(task: dict) -> int:
     return sum(len(r.get("tool_calls") or []) for r in ref if isinstance(r, dict)) + 2
 
 
-def check(task: dict, outcome: dict) -> dict:
-    """Grade a finished loop: ``outcome`` is what :func:`loop` returns."""
+def check(task: dict, outcome: dict) -> Verdict:
+    """Grade a finished episode: ``outcome`` is what :meth:`Episode.outcome` returns."""
     chk = task["check"]
     state = outcome.get("state") or {}
     calls = outcome.get("calls") or []
@@ -509,16 +335,8 @@ def check(task: dict, outcome: dict) -> dict:
     reason = "all checks passed" if passed else "; ".join([*(f"failed {n}" for n in failed[:4]), *(p["why"] for p in penalties)])
     for p in penalties:
         checks.append({"name": "penalty", "kind": "penalty", "ok": False, "detail": f"-{p['points']:g}: {p['why']}"})
-    return {
-        "score": score if not passed else 100.0,
-        "passed": passed,
-        "reason": reason[:2000],
-        "checks": checks,
-        "turns_used": int(outcome.get("turns") or 0),
-        "turn_budget": budget,
-        "penalty_points": lost,
-        "final_state": _final_state(chk.get("state") or {}, state),
-    }
+    detail = {"turns_used": int(outcome.get("turns") or 0), "turn_budget": budget, "penalty_points": lost, "final_state": _final_state(chk.get("state") or {}, state)}
+    return Verdict(score if not passed else 100.0, passed, reason[:2000], checks, detail)
 
 
 def _final_state(expected: dict, state: dict) -> dict:

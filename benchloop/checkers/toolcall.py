@@ -40,9 +40,9 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 
 from benchloop.checkers.answers import normalize_text, numbers_in
+from benchloop.record import Verdict
 
 CHECKER_VERSION = "toolcall-1"
 TYPES = ("calls", "no_call", "multi_step")
@@ -312,53 +312,58 @@ def tool_results(step: dict, reply: dict, assign: list, credit_of) -> list:
     return out
 
 
-def play(task: dict, respond, harness) -> dict:
-    """Run a task's turns against ``respond(messages) -> reply`` (a parsed reply dict).
-
-    One code path for the live model (``run``) and for offline replies (``check``):
-    the history grows in OpenAI shape through the harness's ``assistant_message`` and
-    ``tool_message``. The loop stops when a call step gets no call, an answer step is
-    reached, or a call names an un-offered tool (which fails the task outright).
-    """
-    from benchloop.harnesses.base import task_messages
-
+def next_turn(task: dict, i: int, reply: dict) -> list | None:
+    """After the model's reply to step ``i``: the tool results to feed back, or None when
+    the task ends here (an answer step, a turn without calls, the last step, or a call
+    to a tool that was not offered). Pure: the driver asks this, the checker replays it."""
     tools = offered_tools(task)
     steps = steps_of(task)
-    messages = task_messages(task)
+    step = steps[i]
+    calls = reply.get("tool_calls") or []
+    if "calls" not in step or not calls or i == len(steps) - 1:
+        return None
+    if any((c.get("name") or "") not in tools for c in calls):
+        return None
+    exp = step["calls"]
+    t = score_turn(step, reply, tools)
+    return tool_results(step, reply, t["assign"], lambda a, b: score_call(exp[b], calls[a], tools.get(exp[b]["name"], {}))[0])
+
+
+def judge(task: dict, replies: list) -> Verdict:
+    """Score the model's replies, one per turn, against the task's steps. The turns are
+    replayed with :func:`next_turn`, so a list longer than the conversation the driver
+    could have had is cut where the live loop would have stopped."""
+    tools = offered_tools(task)
+    steps = steps_of(task)
     scores = [0.0] * len(steps)
     checks, turns = [], []
     for i, step in enumerate(steps):
-        reply = respond(messages)
+        reply = replies[i] if i < len(replies) else {"content": "", "reasoning": "", "tool_calls": []}
         t = score_turn(step, reply, tools)
         scores[i] = t["score"]
-        turn = {"step": i + 1, "score": round(100 * t["score"], 3), "problems": t["problems"][:20], "tool_results": []}
+        turn = {"step_score": round(100 * t["score"], 3), "problems": t["problems"][:20], "tool_results": []}
         turns.append(turn)
         if t["unoffered"]:
             why = f"called a tool that was not offered: {', '.join(repr(n) for n in t['unoffered'][:5])}"
             checks.append({"name": f"step {i + 1}", "ok": False, "detail": why})
-            return {"score": 0.0, "passed": False, "reason": why, "checks": checks, "turns": turns, "step_scores": [0.0] * len(steps)}
+            return Verdict(0.0, False, why, checks, {"step_scores": [0.0] * len(steps)}, turns)
         ok = t["score"] >= 1.0
         checks.append({"name": f"step {i + 1}", "ok": ok, "detail": "; ".join(t["problems"][:5]) or "correct"})
-        calls = reply.get("tool_calls") or []
-        if "calls" not in step or not calls or i == len(steps) - 1:
+        results = next_turn(task, i, reply)
+        if results is None:
             break
-        exp = step["calls"]
-        results = tool_results(step, reply, t["assign"], lambda a, b: score_call(exp[b], calls[a], tools.get(exp[b]["name"], {}))[0])
         turn["tool_results"] = results
-        messages = messages + [harness.assistant_message(reply)]
-        for j, (call, res) in enumerate(zip(calls, results)):
-            call = dict(call, id=call.get("id") or f"call_{j}")
-            messages.append(harness.tool_message(call, res))
     score = 100.0 * sum(scores) / len(steps)
     first_bad = next((c["detail"] for c in checks if not c["ok"]), None)
     if len(checks) < len(steps) and first_bad is None:
         first_bad = "stopped before the last step"
     reason = "all steps correct" if score >= 100.0 - 1e-9 else (first_bad or "incomplete")
-    return {"score": round(score, 3), "passed": score >= 100.0 - 1e-9, "reason": reason, "checks": checks, "turns": turns, "step_scores": [round(100 * s, 3) for s in scores]}
+    passed = score >= 100.0 - 1e-9
+    return Verdict(round(score, 3), passed, reason, checks, {"step_scores": [round(100 * s, 3) for s in scores]}, turns)
 
 
 # --------------------------------------------------------------------- public hooks --
-def _logical(reply) -> dict:
+def logical_reply(reply) -> dict:
     """A YAML reference/wrong reply in the shape ``Harness.parse`` returns."""
     reply = reply if isinstance(reply, dict) else {"content": str(reply or "")}
     calls = []
@@ -374,67 +379,11 @@ def _logical(reply) -> dict:
     return {"content": reply.get("content") or "", "reasoning": reply.get("reasoning") or "", "tool_calls": calls}
 
 
-def check(task: dict, reply) -> dict:
-    """Score offline replies: one reply, or a list (one per turn) for multi-step tasks."""
-    from benchloop.harnesses.base import Harness
-
-    queue = [_logical(r) for r in (reply if isinstance(reply, list) else [reply])]
-
-    def respond(_messages):
-        return queue.pop(0) if queue else {"content": "", "reasoning": "", "tool_calls": []}
-
-    verdict = play(task, respond, Harness())
-    verdict.pop("turns", None)
-    return verdict
-
-
-def run(task: dict, ctx, rec: dict) -> dict:
-    """The live loop: every turn goes to the model through the harness and into
-    ``rec["turns"]`` (content, reasoning, calls, tool results, timings, tokens)."""
-    from benchloop.runner import _clip, apply_verdict, fill_from_result
-
-    results = []  # (reply, ChatResult) per turn
-    rec["turns"] = []
-
-    def respond(messages):
-        t0 = time.perf_counter()
-        reply, res = ctx.chat(messages, task.get("tools"), task=task)
-        results.append((reply, res))
-        rec["turns"].append(
-            {
-                "turn": len(results),
-                "content": _clip(reply.get("content"), MAX_TURN_TEXT),
-                "reasoning": _clip(reply.get("reasoning"), MAX_TURN_TEXT),
-                "tool_calls": reply.get("tool_calls") or [],
-                "finish_reason": res.finish_reason,
-                "latency_ms": round(res.latency_ms, 3),
-                "ttft_ms": None if res.ttft_ms is None else round(res.ttft_ms, 3),
-                "prompt_tokens": res.prompt_tokens,
-                "completion_tokens": res.completion_tokens,
-                "messages_sent": len(messages),
-                "wall_ms": round((time.perf_counter() - t0) * 1000, 3),
-            }
-        )
-        return reply
-
-    verdict = play(task, respond, ctx.harness)
-    for turn, scored in zip(rec["turns"], verdict.pop("turns")):
-        turn.update(step_score=scored["score"], problems=scored["problems"], tool_results=scored["tool_results"])
-    if results:
-        reply, res = results[-1]
-        fill_from_result(rec, reply, res)
-        first = results[0][1]
-        rec["ttft_ms"] = None if first.ttft_ms is None else round(first.ttft_ms, 3)
-        rec["ttfr_ms"] = None if first.ttfr_ms is None else round(first.ttfr_ms, 3)
-        rec["latency_ms"] = round(sum(r.latency_ms for _, r in results), 3)
-        for key in ("prompt_tokens", "completion_tokens", "reasoning_tokens"):
-            vals = [getattr(r, key) for _, r in results]
-            rec[key] = None if all(v is None for v in vals) else sum(v or 0 for v in vals)
-        if any(r.finish_reason == "length" for _, r in results):
-            rec["finish_reason"] = "length"
-        rec["tool_calls"] = [c for rp, _ in results for c in (rp.get("tool_calls") or [])][:100]
-    apply_verdict(rec, verdict)
-    return rec
+def check(task: dict, reply) -> Verdict:
+    """Judge the model's replies: one reply, or a list (one per turn) for multi-step
+    tasks; live replies (from the driver) and YAML ones (reference/wrong) alike."""
+    replies = [logical_reply(r) for r in (reply if isinstance(reply, list) else [reply])]
+    return judge(task, replies)
 
 
 def validate(task: dict):
