@@ -39,20 +39,9 @@ def _stop_rewriting_library(pluginmanager) -> None:
 
 def pytest_addoption(parser, pluginmanager):
     _stop_rewriting_library(pluginmanager)
-    from benchloop.options import OPTIONS, dest, flag
+    from benchloop.options import add_run_options
 
-    group = parser.getgroup("benchloop", "BenchLoop LLM benchmark")
-    for name, help_text, _default, kind in OPTIONS:
-        if kind == "list":
-            group.addoption(flag(name), action="append", dest=dest(name), default=None, help=help_text)
-        else:
-            group.addoption(flag(name), dest=dest(name), default=None, help=help_text)
-        if kind != "secret":
-            parser.addini(dest(name), help_text, default=None)
-    group.addoption("--benchloop-remote", action="store_const", const=True, dest="benchloop_remote", default=None, help="treat the endpoint as remote (auto for non-loopback)")
-    group.addoption("--benchloop-local", action="store_const", const=False, dest="benchloop_remote", help="treat the endpoint as local")
-    group.addoption("--benchloop-resume", dest="benchloop_resume", default=None, metavar="RUN", help="continue an interrupted run (its directory or id) with its own settings; only unfinished tasks run")
-    parser.addini("benchloop_remote", "treat the endpoint as remote (true/false)", default=None)
+    add_run_options(parser.getgroup("benchloop", "BenchLoop LLM benchmark").addoption, addini=parser.addini)
     parser.addini("benchloop_junit_properties", "add score/latency_ms/tokens properties to JUnit testcases", type="bool", default=False)
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from benchloop.options import OptionError, dest, resolve
+from benchloop.options import OptionError, resolve
 from benchloop.providers.base import endpoint_secrets, safe_endpoint
 
 
@@ -22,19 +22,9 @@ def usage_error(msg: str) -> pytest.UsageError:
 
 def read_settings(config):
     """Resolved settings (CLI > env > ini > default) and the run being resumed, if any."""
-    from benchloop.options import OPTIONS
+    from benchloop.options import from_pytest_config
 
-    cli = {name: config.getoption(dest(name)) for name, *_ in OPTIONS}
-    ini = {}
-    for name, _h, _d, kind in OPTIONS:
-        if kind != "secret":
-            v = config.getini(dest(name))
-            if v not in (None, "", []):
-                ini[name] = v
-    cli["remote"] = config.getoption("benchloop_remote")
-    ini_remote = config.getini("benchloop_remote")
-    if ini_remote not in (None, ""):
-        ini["remote"] = ini_remote
+    cli, ini = from_pytest_config(config)
     try:
         if config.getoption("benchloop_resume", None):
             from benchloop.resume import ResumeError, open_resume
