@@ -41,7 +41,7 @@ READER_VERSION = "answers-2"  # fold into a checker's CHECKER_VERSION: reading c
 MAX_TEXT = 200_000       # characters of a reply searched for the ANSWER line
 MAX_JSON_TEXT = 60_000   # characters of a reply searched for a JSON object
 MAX_JSON_ATTEMPTS = 200  # '{' positions tried
-MAX_OPTIONS = 500
+MAX_OPTIONS = 100
 
 # --------------------------------------------------------------------------- where the answer is
 

@@ -170,17 +170,23 @@ def scan_dates(text: str, *, numeric_order: str | None = None) -> list[Found]:
 
     def add(value, m):
         a, b = m.span()
-        if value and _free(spans, a, b) and len(out) < MAX_FOUND:
+        if value and _free(spans, a, b):
             spans.append((a, b))
             out.append(Found(value, a, b))
 
     for m in _S_ISO.finditer(text):
+        if len(out) >= MAX_FOUND:
+            break
         add(_mk_date(m.group(1), m.group(3), m.group(4)), m)
     for m in _S_NUM.finditer(text):
+        if len(out) >= MAX_FOUND:
+            break
         a, b, y = int(m.group(1)), int(m.group(3)), m.group(4)
         add(_mk_date(y, b, a) if m.group(2) == "." else _numeric(a, b, y, numeric_order), m)
     for rx, day_g, mon_g in ((_S_DMY, 1, 2), (_S_MDY, 2, 1)):
         for m in rx.finditer(text):
+            if len(out) >= MAX_FOUND:
+                break
             mon = m.group(mon_g)
             if mon == "may" or mon.lower() not in MONTHS:
                 continue  # lower-case "may" is the verb
@@ -207,9 +213,11 @@ def scan_times(text: str) -> list[Found]:
         (_S_T24, lambda m: _hms(m.group(1), m.group(2), m.group(3))),
     ):
         for m in rx.finditer(text):
+            if len(out) >= MAX_FOUND:
+                break
             v = conv(m)
             a, b = m.span()
-            if v and _free(spans, a, b) and len(out) < MAX_FOUND:
+            if v and _free(spans, a, b):
                 spans.append((a, b))
                 out.append(Found(v, a, b))
     out.sort(key=lambda f: f.start)

@@ -12,6 +12,7 @@ raises: ``1e309``, a 400-digit integer, NaN and inf are wrong answers, never cra
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 MAX_SCAN = 20_000       # characters of one text scanned for values
 MAX_DIGITS = 30         # digits in one written number (more is out of range)
 MAX_ABS = 1e15          # larger magnitudes are out of range (cents of it still fit a float)
-MAX_FOUND = 500         # values kept per scan
+MAX_FOUND = 200         # values kept per scan
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ _UNIT_TABLE = {
     "km": ("length", 1000.0, ("kms", "kilometer", "kilometers", "kilometre", "kilometres")),
     "ml": ("volume", 0.001, ("milliliter", "milliliters", "millilitre", "millilitres")),
     "l": ("volume", 1.0, ("liter", "liters", "litre", "litres", "ltr")),
+    "oz": ("mass", 28.349523125, ("ounce", "ounces")),
+    "lb": ("mass", 453.59237, ("lbs",)),
+    "ft": ("length", 0.3048, ("feet", "foot")),
+    "mi": ("length", 1609.344, ("mile", "miles")),
     "%": ("percent", 1.0, ("percent", "pct", "per cent")),
     "usd": ("money", 1.0, ("dollar", "dollars", "us$")),
     "eur": ("money", 1.0, ("euro", "euros")),
@@ -121,7 +126,7 @@ _SPACES = " \u00a0\u202f\u2009'’"
 _RUN = re.compile(r"[-−+]?(?:\d+(?:[.,'’ \u00a0\u202f\u2009]\d+)*|\.\d+)(?:[eE][-+]?\d+(?![A-Za-z]))?")
 _SEP = re.compile(r"[.,'’ \u00a0\u202f\u2009]")
 _WORD_AFTER = re.compile(r"[ \u00a0\u202f\u2009]{0,2}(per cent|[A-Za-z]{1,12}|%|[$€£¥₹₽₩₺₪฿])(?![A-Za-z])")
-_GLUED_AFTER = re.compile(r"[A-Za-z]{1,12}")
+_GLUED_AFTER = re.compile(r"[^\W\d_]{1,12}")
 _CUR_BEFORE = re.compile(r"([A-Za-z]{2,3}\$|[A-Za-z]{3}|[$€£¥₹₽₩₺₪฿])[ \u00a0\u202f\u2009]{0,2}$")
 
 
@@ -191,14 +196,21 @@ def scan_numbers(text: str, *, skip=()) -> list[Found]:
     if not isinstance(text, str) or not text:
         return []
     text = text[:MAX_SCAN]
-    skip = sorted(skip)
+    merged: list[list[int]] = []
+    for a, b in sorted(skip):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [a for a, _b in merged]
     out: list[Found] = []
     for m in _RUN.finditer(text):
         if len(out) >= MAX_FOUND:
             break
         start, end = m.span()
-        if any(a < end and start < b for a, b in skip):
-            continue
+        i = bisect.bisect_left(starts, end) - 1
+        if i >= 0 and merged[i][1] > start:
+            continue  # inside a date or a time
         raw = m.group()
         sign = ""
         if raw[0] in "-−+":
@@ -232,6 +244,8 @@ def scan_numbers(text: str, *, skip=()) -> list[Found]:
         after = text[end : end + 1]
         if after.isalpha():
             g = _GLUED_AFTER.match(text, end)
+            if g is None:
+                continue
             nxt = text[g.end() : g.end() + 1]
             if nxt.isdigit():
                 continue  # "3x4", "19h30", "A4B5"
@@ -330,10 +344,14 @@ def negated_at(text: str, start: int, end: int) -> bool:
     return bool(_NEG_BEFORE.search(clause_before(text, start)) or _NEG_AFTER.search(clause_after(text, end)))
 
 
+_LEAD = re.compile(r"(?:\s|[$€£¥₹₽₩₺₪฿]|\b[A-Z]{3}\b)*$")
+
+
 def qualified_at(text: str, start: int, end: int) -> str:
-    """A bound next to the value ("at least 44", "44 or more", "up to 44"): the bound's
+    """A bound next to the value ("at least 44", "44 or more", "up to $44"): the bound's
     words, or '' when the value is stated as a point. ("about 44" is a point.)"""
-    m = _QUAL_BEFORE.search(clause_before(text, start)[-30:])
+    before = clause_before(text, start)[-40:]
+    m = _QUAL_BEFORE.search(before[: _LEAD.search(before).start()])
     if m:
         return m.group().strip()
     m = _QUAL_AFTER.match(text[end : end + 30])
