@@ -65,7 +65,7 @@ def test_find_json_object_skips_reasoning():
         ("250g", 250), ("250 g", 250), ("45min", 45), ("45 minutes", 45), ("7.5kg", 7.5), ("7,5 kg", 7.5),
         ("1,234", 1234), ("1 234", 1234), ("1\u00a0234", 1234), ("1\u202f234", 1234), ("1'234", 1234), ("1.234,5", 1234.5),
         ("9 000", 9000), ("25,37", 25.37), ("−3", -3), ("-3 °C", -3), ("12.5%", 12.5), ("12.5 percent", 12.5),
-        ("On 2025-04-09 at 14:30 there were 44.", 44), ("about 44", 44), (".5", 0.5),
+        ("On 2025-04-09 at 14:30 there were 44.", 44), ("about 44", 44), (".5", 0.5), ("3/4", 0.75), ("-1/2 cup", -0.5),
     ],
 )
 def test_read_number_accepts(text, want):
@@ -80,7 +80,7 @@ def test_read_number_accepts(text, want):
         ("at least 44", "hedge"), ("44 or more", "hedge"), ("up to 44", "hedge"), ("44+", "hedge"),
         ("not 44", "negated"), ("It is not 44; it was 50", "negated"), ("44 is wrong", "negated"),
         ("It isn't 44.", "negated"), ("no number here", "none"), ("", "none"),
-        ("1e309", "none"), ("1" * 400, "none"), ("NaN", "none"), ("inf", "none"), ("CO2", "none"),
+        ("1e309", "none"), ("1" * 400, "none"), ("1/0", "none"), ("NaN", "none"), ("inf", "none"), ("CO2", "none"),
     ],
 )
 def test_read_number_rejects(text, why):

@@ -124,6 +124,7 @@ def convert(value: float, unit: str | None, want: str | None):
 
 _SPACES = " \u00a0\u202f\u2009'’"
 _RUN = re.compile(r"[-−+]?(?:\d+(?:[.,'’ \u00a0\u202f\u2009]\d+)*|\.\d+)(?:[eE][-+]?\d+(?![A-Za-z]))?")
+_FRACTION = re.compile(r"/(\d{1,6})(?![\d/]|[.,-]\d)")
 _SEP = re.compile(r"[.,'’ \u00a0\u202f\u2009]")
 _WORD_AFTER = re.compile(r"[ \u00a0\u202f\u2009]{0,2}(per cent|[A-Za-z]{1,12}|%|[$€£¥₹₽₩₺₪฿])(?![A-Za-z])")
 _GLUED_AFTER = re.compile(r"[^\W\d_]{1,12}")
@@ -204,10 +205,13 @@ def scan_numbers(text: str, *, skip=()) -> list[Found]:
             merged.append([a, b])
     starts = [a for a, _b in merged]
     out: list[Found] = []
+    taken = 0
     for m in _RUN.finditer(text):
         if len(out) >= MAX_FOUND:
             break
         start, end = m.span()
+        if start < taken:
+            continue  # the denominator of a fraction already read
         i = bisect.bisect_left(starts, end) - 1
         if i >= 0 and merged[i][1] > start:
             continue  # inside a date or a time
@@ -241,6 +245,14 @@ def scan_numbers(text: str, *, skip=()) -> list[Found]:
                     unit = "usd" if code.endswith("$") else CURRENCY_SYMBOLS[code]
                 elif code in CURRENCY_CODES and not lead.isalpha():
                     unit = code
+        if text[end : end + 1] == "/" and raw.isdigit() and len(raw) <= 6 and before != "/":
+            fm = _FRACTION.match(text, end)
+            if fm:  # "3/4" is 0.75 (a date's slashes were skipped above)
+                den = int(fm.group(1))
+                v = (-1 if sign else 1) * int(raw) / den if den else None
+                out.append(Found(v, body_start - len(sign), fm.end(), None))
+                taken = fm.end()
+                continue
         after = text[end : end + 1]
         if after.isalpha():
             g = _GLUED_AFTER.match(text, end)
