@@ -243,6 +243,12 @@ def test_to_number_for_json_values():
 
 # --------------------------------------------------------------------------- never raises, never slow
 
+def _clock() -> float:
+    """CPU time of this thread: the budgets are about the reader's work, not about other
+    processes sharing the machine (xdist workers, a busy CI box)."""
+    return time.thread_time()
+
+
 READERS = [
     strip_reasoning, final_answer, find_json_object, numbers_in, single_number, read_number, read_money, read_time,
     read_date, lambda t: read_choice(t, OPTS), lambda t: read_number(t, unit="kg", integer=True),
@@ -255,9 +261,9 @@ _numberish = st.text(alphabet="0123456789 .,:'-+−$€%e kgAPMampmh/\u00a0<>thi
 @given(st.one_of(st.text(max_size=300), _numberish))
 def test_any_text_never_raises_and_is_fast(text):
     for fn in READERS:
-        t0 = time.perf_counter()
+        t0 = _clock()
         fn(text)
-        assert time.perf_counter() - t0 < 0.05, fn
+        assert _clock() - t0 < 0.05, fn
 
 
 @settings(max_examples=100, deadline=None)
@@ -283,16 +289,21 @@ def test_200k_characters_of_odd_lines_under_a_second(seed):
 
     rnd = random.Random(seed)
     text = "\n".join(rnd.choice(ODD_LINES) for _ in range(3000))[:200_000]
-    t0 = time.perf_counter()
+    t0 = _clock()
     for fn in READERS:
         fn(text)
-    assert time.perf_counter() - t0 < 1.0
+    assert _clock() - t0 < 1.0
 
 
-@pytest.mark.parametrize("text", ["1 " * 100_000, "9" * 200_000, "<" * 200_000, "{" * 200_000, "1." * 100_000,
-                                  "12:" * 60_000, "March " * 30_000, "<think>" * 25_000, "[" * 200_000])
-def test_single_pathological_inputs_under_a_second(text):
-    t0 = time.perf_counter()
+PATHOLOGICAL = {"spaced-digits": "1 " * 100_000, "digits": "9" * 200_000, "lt": "<" * 200_000, "braces": "{" * 200_000,
+                "dotted": "1." * 100_000, "colons": "12:" * 60_000, "months": "March " * 30_000, "think": "<think>" * 25_000,
+                "brackets": "[" * 200_000, "slashes": "1/" * 100_000, "minus": "-1" * 100_000}
+
+
+@pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
+def test_single_pathological_inputs_under_a_second(name):
+    text = PATHOLOGICAL[name]
+    t0 = _clock()
     for fn in READERS:
         fn(text)
-    assert time.perf_counter() - t0 < 1.0
+    assert _clock() - t0 < 1.0
