@@ -297,6 +297,7 @@ def test_validate_rejects_broken_checks():
         {"expected": {"a": "someday"}, "fields": {"a": {"type": "date"}}},
         {"expected": {"a": ["x"]}, "fields": {"a[]": {"accept": ["y"]}}},
         {"expected": {"a": "x"}, "string_match": "weird"},
+        {"expected": {"a": 1}, "fields": {"a": {"coerce": True, "unit": "furlongs"}}},
     ]
     for chk in bad:
         assert de.validate({"id": "de-999", "check": chk}) is not None, chk

@@ -36,7 +36,7 @@ import unicodedata
 
 from benchloop.checkers.answers import (  # noqa: F401  (re-exported: dataextract's own names)
     MAX_JSON_ATTEMPTS, MAX_JSON_TEXT as MAX_TEXT, find_json_object, parse_date, parse_datetime, parse_time,
-    strip_reasoning, strip_think, to_number,
+    strip_reasoning, strip_think, to_number, unit_of,
 )
 from benchloop.record import Verdict
 
@@ -295,6 +295,8 @@ def validate(task: dict):
             return ("check", f"rule for {path!r}: accept must be a list or a mapping")
         if "[]" in path and isinstance(acc, list):
             return ("check", f"rule for {path!r}: inside a list, accept must map each expected value to its alternatives")
+        if "unit" in rule and not unit_of(str(rule["unit"])):
+            return ("check", f"rule for {path!r}: unit {rule['unit']!r} is not a unit the answer reader knows")
         if rule.get("numeric_order") not in (None, "mdy", "dmy"):
             return ("check", f"rule for {path!r}: numeric_order must be mdy or dmy")
         if rule.get("optional") and not _path_is_null(chk["expected"], path):
