@@ -1,4 +1,5 @@
-"""Tests for benchloop.sandbox: extract_code heuristics and the hostile-code runner.
+"""Tests for benchloop.sandbox (and its sandbox_child / sandbox_isolation / sandbox_extract
+parts): extract_code heuristics, the plain-data codec and the hostile-code runner.
 
 Every hostile case must end as a *failed result* while this test process carries on; the
 checks after each run (no file outside, no process left, no key in the output) are made
@@ -26,8 +27,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchloop import sandbox
-from benchloop.sandbox import SandboxLimits, extract_code, run_tests
+from benchloop import sandbox, sandbox_child, sandbox_isolation
+from benchloop.sandbox import SandboxLimits, extract_code, run_calls
 
 IS_ROOT = os.geteuid() == 0
 # Generous wall clock for runs that should finish on their own (a loaded 2-core CI box);
@@ -35,13 +36,20 @@ IS_ROOT = os.geteuid() == 0
 LIMITS = SandboxLimits(timeout_s=10)
 
 
-def run(code: str, *tests: str, **kw) -> dict:
+def run(code: str, *snippets: str, **kw) -> dict:
+    """Load ``code``, then run each snippet as one call (a call passes when it returns):
+    the snippets are part of the candidate, as hostile code would be."""
     kw.setdefault("limits", LIMITS)
-    return run_tests(code, [{"name": f"t{i}", "code": c} for i, c in enumerate(tests)], **kw)
+    src = f"{code}\n\n_BL_SNIPPETS = {list(snippets)!r}\n\ndef _bl_test(i):\n    exec(_BL_SNIPPETS[i], dict(globals()))\n"
+    return run_calls(src, "_bl_test", [{"args": [i]} for i in range(len(snippets))], **kw)
 
 
 def oks(result: dict) -> list[bool]:
-    return [r["ok"] for r in result["results"]]
+    return [c["status"] == "returned" for c in result["calls"]]
+
+
+def errors(result: dict) -> list:
+    return [c["error"] for c in result["calls"]]
 
 
 def live_pids(match) -> list[int]:
@@ -82,7 +90,7 @@ def assert_nothing_left(result: dict) -> None:
 @pytest.fixture(scope="module")
 def isolation() -> dict:
     """What this machine's kernel lets the sandbox do (probed once)."""
-    r = run_tests("pass", [])
+    r = run_calls("def f():\n    pass\n", "f", [])
     assert r["error"] is None, r
     return r["sandbox"]
 
@@ -174,29 +182,63 @@ def test_extract_code_never_raises(text, entry_point):
 
 
 # ---------------------------------------------------------------------------------------
-# run_tests: good code
+# run_calls: good code
 # ---------------------------------------------------------------------------------------
 
 
-def test_correct_solution_passes_all(isolation):
-    r = run("def add(a, b):\n    return a + b\n", "assert add(1, 2) == 3", "assert add(-1, 1) == 0")
-    assert (r["passed"], r["total"], r["error"]) == (2, 2, None)
-    assert oks(r) == [True, True] and [x["error"] for x in r["results"]] == [None, None]
-    assert not r["timed_out"] and not r["killed"] and r["returncode"] == 0
+def test_return_values_come_back_as_plain_data(isolation):
+    code = "def f(a, b=0):\n    return (a, b, [1.5, None, float('nan')], {'k': a}, a + 1 if type(a) is int else a)\n"
+    r = run_calls(code, "f", [{"args": [1]}, {"args": [(2, 3)], "kwargs": {"b": {"x": [True]}}}])
+    assert r["error"] is None and r["loaded"] and not r["timed_out"] and not r["killed"] and r["returncode"] == 0
+    first, second = r["calls"]
+    assert first["status"] == "returned" and first["value"][:2] == (1, 0) and first["value"][4] == 2
+    assert first["value"][2][2] != first["value"][2][2]  # NaN survives
+    assert second["value"][0] == (2, 3) and type(second["value"][0]) is tuple  # tuples stay tuples
+    assert second["value"][1] == {"x": [True]} and second["value"][1]["x"][0] is True
 
 
-def test_partly_correct_passes_some_and_names_the_failing_line():
-    r = run("def sign(x):\n    return 1 if x > 0 else -1\n",
-            "assert sign(5) == 1", "assert sign(-5) == -1", "x = 0\nassert sign(x) == 0")
-    assert r["passed"] == 2 and oks(r) == [True, True, False]
-    assert "AssertionError" in r["results"][2]["error"] and "assert sign(x) == 0" in r["results"][2]["error"]
-    assert r["error"] is None
+def test_exceptions_report_their_builtin_types_and_the_failing_line():
+    code = "import sys\nclass MyErr(KeyError):\n    pass\ndef f(x):\n    if x == 1:\n        raise MyErr('no')\n    sys.exit(0)\n"
+    r = run_calls(code, "f", [{"args": [1]}, {"args": [2]}])
+    a, b = r["calls"]
+    assert a["status"] == "raised" and a["types"] == ["KeyError", "LookupError", "Exception", "BaseException"]
+    assert "MyErr" in a["error"] and "raise MyErr('no')" in a["error"]
+    assert b["status"] == "raised" and b["types"][0] == "SystemExit"  # a failed call, not the end of the run
 
 
-def test_each_test_gets_a_fresh_copy_of_the_candidate_globals():
-    r = run("N = 1\ndef f():\n    return N\n", "N = 99\nassert f() == 1", "assert N == 1", "assert 'leak' not in globals()\nleak = 1",
-            "assert 'leak' not in globals()")
-    assert oks(r) == [True] * 4
+def test_values_that_are_not_plain_data_fail_their_call():
+    code = (
+        "class Yes(int):\n    def __eq__(self, other):\n        return True\n"
+        "class AnyEq:\n    def __eq__(self, other):\n        return True\n"
+        "def f(i):\n    return [Yes(1), AnyEq(), {1, 2}, {1: 2}, b'x', [Yes(2)], (1, AnyEq()), 10 ** 5000, 'ok'][i]\n"
+    )
+    r = run_calls(code, "f", [{"args": [i]} for i in range(9)])
+    assert [c["status"] for c in r["calls"]] == ["unplain"] * 8 + ["returned"]
+    assert "Yes is not plain data" in r["calls"][0]["error"] and "str keys" in r["calls"][3]["error"]
+
+
+def test_each_call_gets_fresh_arguments_and_can_report_them_after():
+    code = "def f(xs):\n    xs.append(len(xs))\n    return len(xs)\n"
+    r = run_calls(code, "f", [{"args": [[]], "keep_args": True}, {"args": [[]]}])
+    assert [c["value"] for c in r["calls"]] == [1, 1]
+    assert r["calls"][0]["after"] == [[[0]], {}] and r["calls"][1]["after"] is None
+
+
+def test_codec_round_trip_and_refusals():
+    enc = sandbox_child.make_encoder()
+    value = [None, True, 0, -3, 2.5, float("inf"), "é\n\x00", (1, [2]), {"a": {"b": ()}}]
+    assert sandbox_child.decode(json.loads(enc(value))) == value
+    for bad in ([[]] * 0 + [object()], {1: 2}, set(), [1] * 100_000):
+        with pytest.raises(sandbox_child.NotPlain):
+            enc(bad)
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(sandbox_child.NotPlain):
+        enc(deep)
+    for bad in ({"set": [1]}, {"tuple": 1}, {"a": 1, "b": 2}):
+        with pytest.raises(ValueError):
+            sandbox_child.decode(bad)
 
 
 def test_standard_library_is_importable():
@@ -217,20 +259,20 @@ def test_standard_library_is_importable():
             "with tempfile.TemporaryFile() as f:\n    f.write(b'x')",
             "assert subprocess.run(['true']).returncode == 0")
     assert r["error"] is None, r
-    assert oks(r) == [True] * 10, r["results"]
+    assert oks(r) == [True] * 10, r["calls"]
 
 
 def test_setup_runs_before_the_candidate():
     r = run("def total(xs: List[int]) -> int:\n    return sum(xs)\n", "assert total([1, 2]) == 3",
             setup="from typing import List")
-    assert r["passed"] == 1
+    assert sum(oks(r)) == 1
     r = run("def f():\n    return 1\n", "assert f() == 1", setup="raise RuntimeError('bad fixture')")
-    assert r["passed"] == 0 and r["error"].startswith("setup failed: RuntimeError")
+    assert sum(oks(r)) == 0 and r["error"].startswith("setup failed: RuntimeError")
 
 
 def test_main_block_of_the_candidate_does_not_run():
     r = run("def f():\n    return 1\n\nif __name__ == '__main__':\n    print(f(input()))\n", "assert f() == 1")
-    assert r["passed"] == 1
+    assert sum(oks(r)) == 1
 
 
 def test_hash_seed_is_fixed():
@@ -243,7 +285,7 @@ def test_result_is_plain_json_with_a_sandbox_report(isolation):
     limits = SandboxLimits(timeout_s=9, output_kb=32)
     r = run("print('hi')", "assert True", limits=limits)
     assert json.loads(json.dumps(r)) == r
-    assert set(r) == {"passed", "total", "results", "timed_out", "killed", "returncode",
+    assert set(r) == {"loaded", "calls", "timed_out", "killed", "returncode",
                       "stdout", "stderr", "sandbox", "error"}
     assert r["stdout"] == "hi\n" and r["stderr"] == ""
     assert r["sandbox"]["limits"] == dataclasses.asdict(limits)
@@ -254,28 +296,28 @@ def test_result_is_plain_json_with_a_sandbox_report(isolation):
         assert r["sandbox"]["uid"] == os.getuid()
 
 
-def test_bad_test_lists_are_programming_errors():
-    with pytest.raises(ValueError, match="duplicate"):
-        run_tests("pass", [{"name": "a", "code": "pass"}, {"name": "a", "code": "pass"}])
+def test_bad_call_lists_are_programming_errors():
+    with pytest.raises(TypeError, match="plain data"):
+        run_calls("pass", "f", [{"args": [object()]}])
     with pytest.raises(TypeError):
-        run_tests("pass", [{"name": "a"}])
+        run_calls("pass", "f", [{"args": 3}])
 
 
 # ---------------------------------------------------------------------------------------
-# run_tests: broken and hostile code
+# run_calls: broken and hostile code
 # ---------------------------------------------------------------------------------------
 
 
 def test_syntax_error_fails_every_test():
     r = run("def f(:\n    return 1\n", "assert f() == 1", "pass")
-    assert r["passed"] == 0 and oks(r) == [False, False]
+    assert sum(oks(r)) == 0 and oks(r) == [False, False]
     assert r["error"].startswith("SyntaxError")
-    assert all("SyntaxError" in x["error"] for x in r["results"])
+    assert all("SyntaxError" in x["error"] for x in r["calls"])
 
 
 def test_import_error_fails_every_test():
     r = run("import no_such_module_benchloop\ndef f():\n    return 1\n", "assert f() == 1")
-    assert r["passed"] == 0 and "ModuleNotFoundError" in r["error"]
+    assert sum(oks(r)) == 0 and "ModuleNotFoundError" in r["error"]
 
 
 def test_infinite_loop_times_out_and_is_killed():
@@ -285,7 +327,7 @@ def test_infinite_loop_times_out_and_is_killed():
     elapsed = time.monotonic() - start
     assert r["timed_out"] and r["killed"] and r["error"].startswith("timed out")
     assert oks(r) == [True, False, False]  # results reported before the hang are kept
-    assert "timed out" in r["results"][1]["error"]
+    assert "timed out" in r["calls"][1]["error"]
     assert elapsed < 4
     assert_nothing_left(r)
 
@@ -294,7 +336,7 @@ def test_cpu_limit_kills_a_busy_loop():
     start = time.monotonic()
     r = run("while True:\n    pass", "pass", limits=SandboxLimits(timeout_s=10, cpu_s=1))
     assert time.monotonic() - start < 6
-    assert r["killed"] and not r["timed_out"] and r["passed"] == 0
+    assert r["killed"] and not r["timed_out"] and sum(oks(r)) == 0
     assert "SIGKILL" in r["error"]
 
 
@@ -302,7 +344,7 @@ def test_fork_bomb_ends_quickly_and_leaves_nothing():
     start = time.monotonic()
     r = run("import os\nwhile True:\n    os.fork()\n", "pass", "pass")
     assert time.monotonic() - start < 5
-    assert r["passed"] == 0 and oks(r) == [False, False]
+    assert sum(oks(r)) == 0 and oks(r) == [False, False]
     assert "BlockingIOError" in r["error"] or r["killed"]
     assert_nothing_left(r)
 
@@ -312,7 +354,7 @@ def test_fork_bomb_that_swallows_errors_is_killed_on_timeout():
     start = time.monotonic()
     r = run(code, "pass", limits=SandboxLimits(timeout_s=1.0))
     assert time.monotonic() - start < 5
-    assert r["timed_out"] and r["killed"] and r["passed"] == 0
+    assert r["timed_out"] and r["killed"] and sum(oks(r)) == 0
     assert_nothing_left(r)
 
 
@@ -327,7 +369,7 @@ def test_processes_left_behind_are_killed_even_after_setsid(isolation):
     )
     try:
         r = run(code, "pass")
-        assert r["passed"] == 1 and not r["timed_out"]
+        assert sum(oks(r)) == 1 and not r["timed_out"]
         assert pids_with_arg(in_group) == []
         if not (isolation["pid_isolated"] or IS_ROOT):
             pytest.skip("no PID namespace and no per-run uid here: a setsid() escapee cannot be found")
@@ -340,15 +382,15 @@ def test_processes_left_behind_are_killed_even_after_setsid(isolation):
 def test_ten_gigabyte_allocation_fails_the_test_only():
     r = run("def f():\n    return 1\n", "x = bytearray(10 * 1024 ** 3)", "assert f() == 1")
     assert oks(r) == [False, True]
-    assert "MemoryError" in r["results"][0]["error"]
+    assert "MemoryError" in r["calls"][0]["error"]
 
 
 def test_hundred_megabyte_file_is_stopped_by_fsize():
     r = run("pass", "with open('big', 'wb') as f:\n    f.write(b'x' * (100 * 1024 * 1024))",
             "import os\nassert os.path.getsize('big') <= 8 * 1024 * 1024",
             "open('small', 'w').write('ok')\nassert open('small').read() == 'ok'")
-    assert oks(r) == [False, True, True], r["results"]
-    assert "File too large" in r["results"][0]["error"] or "MemoryError" in r["results"][0]["error"]
+    assert oks(r) == [False, True, True], r["calls"]
+    assert "File too large" in r["calls"][0]["error"] or "MemoryError" in r["calls"][0]["error"]
 
 
 def test_cannot_write_outside_its_temp_dir(isolation):
@@ -362,7 +404,7 @@ def test_cannot_write_outside_its_temp_dir(isolation):
             pytest.skip(f"no mount namespace here, so world-writable dirs stay writable: {isolation['notes']}")
         assert leaked == []
         assert oks(r) == [False] * len(targets)
-        assert all("Read-only file system" in x["error"] or "Permission denied" in x["error"] for x in r["results"])
+        assert all("Read-only file system" in x["error"] or "Permission denied" in x["error"] for x in r["calls"])
     finally:
         for t in targets:
             if os.path.exists(t):
@@ -410,13 +452,13 @@ def test_socket_to_a_port_on_this_machine_fails(isolation):
         if not r["sandbox"]["network_isolated"]:
             pytest.skip(f"network namespace unavailable here, the sandbox has the host's network: {r['sandbox']['notes']}")
         assert oks(r) == [False]
-        assert "OSError" in r["results"][0]["error"] or "unreachable" in r["results"][0]["error"]
+        assert "OSError" in r["calls"][0]["error"] or "unreachable" in r["calls"][0]["error"]
         with pytest.raises(BlockingIOError):
             srv.accept()
 
 
 def test_forged_result_lines_are_ignored():
-    forged = json.dumps({"t": "test", "name": "t0", "ok": True, "error": None})
+    forged = json.dumps({"t": "call", "i": 0, "status": "returned", "value": None})
     code = (
         "import os, sys\n"
         f"line = {forged!r} + '\\t' + '0' * 64 + '\\n'\n"
@@ -425,65 +467,70 @@ def test_forged_result_lines_are_ignored():
         "    try:\n        os.write(fd, line.encode())\n    except OSError:\n        pass\n"
     )
     r = run(code, "assert False, 'genuinely failing'", "pass")
-    assert oks(r) == [False, True] and r["passed"] == 1
-    assert "genuinely failing" in r["results"][0]["error"]
+    assert oks(r) == [False, True] and sum(oks(r)) == 1
+    assert "genuinely failing" in r["calls"][0]["error"]
     assert forged in r["stdout"]  # it was printed, and ignored
 
 
 def test_os_exit_before_tests_fails_them_all():
     r = run("import os\nos._exit(0)\n", "pass", "pass")
-    assert r["passed"] == 0 and oks(r) == [False, False]
+    assert sum(oks(r)) == 0 and oks(r) == [False, False]
     assert "before reporting" in r["error"] and r["returncode"] == 0
 
 
 def test_exit_inside_a_test_fails_it_and_later_ones():
     r = run("import os, sys", "pass", "sys.exit(0)", "pass", "os._exit(0)", "pass")
     assert oks(r) == [True, False, True, False, False]
-    assert "SystemExit" in r["results"][1]["error"]
+    assert "SystemExit" in r["calls"][1]["error"]
 
 
 def test_output_is_truncated():
     r = run("print('x' * 1_000_000)\nimport sys\nsys.stderr.write('y' * 1_000_000)", "pass",
             limits=SandboxLimits(timeout_s=10, output_kb=4))
-    assert r["passed"] == 1
+    assert sum(oks(r)) == 1
     for stream in ("stdout", "stderr"):
         assert 4096 <= len(r[stream]) < 4096 + 200 and "truncated" in r[stream]
 
 
-def test_only_tagged_first_results_for_known_names_count():
+def test_only_tagged_first_results_for_known_calls_count():
     key = secrets.token_bytes(32)
 
     def line(obj, k=key):
         body = json.dumps(obj).encode()
         return body + b"\t" + hmac.new(k, body, hashlib.sha256).hexdigest().encode() + b"\n"
 
-    data = (line({"t": "test", "name": "a", "ok": True, "error": None}, k=b"wrong key")
-            + b'{"t": "test", "name": "a", "ok": true}\n'
+    data = (line({"t": "call", "i": 0, "status": "returned", "value": 1}, k=b"wrong key")
+            + b'{"t": "call", "i": 0, "status": "returned", "value": 1}\n'
             + line({"t": "load", "ok": True, "error": None})
-            + line({"t": "test", "name": "a", "ok": False, "error": "boom"})
-            + line({"t": "test", "name": "a", "ok": True, "error": None})  # second result: ignored
-            + line({"t": "test", "name": "b", "ok": 1, "error": None})  # not exactly true
-            + line({"t": "test", "name": "zzz", "ok": True, "error": None})  # unknown name
-            + line({"t": "test", "name": "c", "ok": True, "error": None})[:-1])  # unterminated
-    load, verdicts = sandbox._verify_lines(data, key, ["a", "b", "c"])
+            + line({"t": "call", "i": 0, "status": "raised", "types": ["ValueError"], "error": "boom"})
+            + line({"t": "call", "i": 0, "status": "returned", "value": 1})  # second result: ignored
+            + line({"t": "call", "i": 1, "status": "returned", "value": {"set": [1]}})  # not a tagged value
+            + line({"t": "call", "i": 1, "status": "returned", "value": {"tuple": [1]}})
+            + line({"t": "call", "i": 7, "status": "returned", "value": 1})  # unknown call
+            + line({"t": "call", "i": True, "status": "returned", "value": 1})  # not an index
+            + b"[" * 100_000 + b"\t" + hmac.new(key, b"[" * 100_000, hashlib.sha256).hexdigest().encode() + b"\n"
+            + line({"t": "call", "i": 2, "status": "returned", "value": 1})[:-1])  # unterminated
+    load, calls = sandbox._verify_lines(data, key, 3)
     assert load == (True, None)
-    assert verdicts == {"a": (False, "boom"), "b": (False, None)}
+    assert set(calls) == {0, 1}
+    assert calls[0]["status"] == "raised" and calls[0]["types"] == ["ValueError"]
+    assert calls[1]["value"] == (1,)
 
 
 # ---------------------------------------------------------------------------------------
-# run_tests: isolation steps that fail must not take the caller down
+# run_calls: isolation steps that fail must not take the caller down
 # ---------------------------------------------------------------------------------------
 
 
 def test_refused_namespaces_do_not_crash_the_parent(monkeypatch):
-    monkeypatch.setattr(sandbox, "_unshare", lambda flags: False)
+    monkeypatch.setattr(sandbox_isolation, "unshare", lambda flags: False)
     r = run("import os\nprint(os.getuid())", "pass")
     assert r["sandbox"]["network_isolated"] is False and r["sandbox"]["pid_isolated"] is False
     assert any("unshare" in n for n in r["sandbox"]["notes"])
     if r["error"] is None:  # it could run without namespaces: never as root
-        assert r["passed"] == 1 and r["stdout"].strip() != "0"
+        assert sum(oks(r)) == 1 and r["stdout"].strip() != "0"
     else:  # e.g. the interpreter lives under /root and cannot be reached without a mount ns
-        assert r["error"].startswith("sandbox did not start") and r["passed"] == 0
+        assert r["error"].startswith("sandbox did not start") and sum(oks(r)) == 0
 
 
 def test_failing_to_drop_root_refuses_to_run(monkeypatch):
@@ -495,7 +542,7 @@ def test_failing_to_drop_root_refuses_to_run(monkeypatch):
 
     monkeypatch.setattr(os, "setuid", no_setuid)
     r = run("print('ran')", "pass")
-    assert r["passed"] == 0 and r["stdout"] == ""
+    assert sum(oks(r)) == 0 and r["stdout"] == ""
     assert r["error"].startswith("sandbox did not start") and "drop root" in r["error"]
 
 
@@ -510,12 +557,16 @@ def test_non_root_caller():
         pytest.skip("interpreter is not inside sys.base_prefix")
     tmp_path = pathlib.Path(tempfile.mkdtemp(prefix="benchloop-nonroot-"))  # pytest's tmp is 0700
     tmp_path.chmod(0o755)
-    shutil.copy(sandbox.__file__, tmp_path / "sandbox_copy.py")  # the repo may sit under /root
+    (tmp_path / "benchloop").mkdir()  # the repo may sit under /root: copy the sandbox out
+    (tmp_path / "benchloop" / "__init__.py").write_text("")
+    for mod in (sandbox, sandbox_child, sandbox_isolation, sandbox.extract_code.__module__):
+        src = sys.modules[mod].__file__ if isinstance(mod, str) else mod.__file__
+        shutil.copy(src, tmp_path / "benchloop")
     tag = secrets.token_hex(6)
     (tmp_path / "helper.py").write_text(
-        "import json, sys\nsys.path.insert(0, sys.argv[1])\nimport sandbox_copy as s\n"
-        f"r = s.run_tests('import os\\nprint(os.getuid())', [{{'name': 'ok', 'code': 'pass'}},"
-        f" {{'name': 'w', 'code': \"open('/tmp/benchloop_nonroot_{tag}', 'w')\"}}])\n"
+        "import json, sys\nsys.path.insert(0, sys.argv[1])\nfrom benchloop import sandbox as s\n"
+        f"r = s.run_calls('import os\\nprint(os.getuid())\\ndef f(w):\\n    if w:\\n"
+        f"        open(\"/tmp/benchloop_nonroot_{tag}\", \"w\")\\n', 'f', [{{'args': [0]}}, {{'args': [1]}}])\n"
         "print(json.dumps(r))\n")
     script = (f"mkdir -p {tmp_path}/py && mount --bind {prefix} {tmp_path}/py && "
               f"exec setpriv --reuid 65534 --regid 65534 --clear-groups {tmp_path}/py/{rel} -s -S "
@@ -528,9 +579,9 @@ def test_non_root_caller():
         assert proc.returncode == 0, proc.stderr
         r = json.loads(proc.stdout.splitlines()[-1])
         assert r["sandbox"]["uid"] == 65534 and r["stdout"].strip() == "65534"
-        assert r["results"][0]["ok"] is True
+        assert r["calls"][0]["status"] == "returned"
         if r["sandbox"]["fs_isolated"]:
-            assert not os.path.exists(f"/tmp/benchloop_nonroot_{tag}") and r["results"][1]["ok"] is False
+            assert not os.path.exists(f"/tmp/benchloop_nonroot_{tag}") and r["calls"][1]["status"] == "raised"
     finally:
         if os.path.exists(f"/tmp/benchloop_nonroot_{tag}"):
             os.remove(f"/tmp/benchloop_nonroot_{tag}")
