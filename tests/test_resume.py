@@ -298,8 +298,27 @@ def test_transient_classification():
 
 
 # ---------------------------------------------------------------- two runs, one runs directory
+def _meet_first(responder, parties: int = 2, timeout: float = 60.0):
+    """``responder``, but the first ``parties`` requests wait for each other: runs that each
+    ask one question at a time are then all in flight together, however late the machine
+    starts one of them."""
+    import threading
+
+    barrier, lock, seen = threading.Barrier(parties, timeout=timeout), threading.Lock(), [0]
+
+    def meet(req):
+        with lock:
+            seen[0] += 1
+            first = seen[0] <= parties
+        if first:
+            barrier.wait()
+        return responder(req)
+
+    return meet
+
+
 def test_two_runs_at_once_into_one_runs_directory_both_land_intact(scripted, tmp_path):
-    ep = scripted(Answers(passing, delay_s=0.02))
+    ep = scripted(_meet_first(Answers(passing, delay_s=0.02)))
     home = tmp_path / "home"
     quick = ["--profile", "quick"]
     a = subprocess.Popen(run_args(ep.url, *quick), env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
