@@ -4,7 +4,10 @@ exactly what the run printed.
 - suite score: mean task score (0-100), with n and a 95% interval (Wilson when every
   task is pass/fail, bootstrap of the mean otherwise)
 - quality: mean of the non-speed suite scores that ran
-- reliability: % of tasks that finished without a provider or harness error
+- reliability: the pass rate across the quality tasks (% passed): what the product
+  promises is "it works", and a model that answers nothing never works, however
+  politely it fails. Errors are their own figure (``errors``: count and rate, and per
+  suite), shown in reports, never a score.
 - speed (local): clamp(12.54 * log2(decode tok/s) + 0.9, 0, 100)
 - speed (remote): 0.60 * TTFT score + 0.40 * tok/s score (see ``speed_score_remote``)
 - overall: local 0.55 Q + 0.20 S + 0.25 R; remote 0.50 Q + 0.25 S + 0.25 R;
@@ -17,7 +20,7 @@ import math
 
 from benchloop.stats import bootstrap_mean, wilson
 
-SCORING_VERSION = "scoring-1"
+SCORING_VERSION = "scoring-2"  # scoring-1 counted "no provider error" as reliable; an empty model got 35
 SPEED_FORMULA_VERSION = "speed-1"
 
 # Remote speed curve constants (documented in docs/scoring.md).
@@ -99,13 +102,18 @@ def score_run(run: dict) -> dict:
     suites = {s: suite_score(ts) for s, ts in sorted(by_suite.items())}
     quality_suites = [v["score"] for s, v in suites.items() if s != "speed" and v["score"] is not None]
     quality = round(sum(quality_suites) / len(quality_suites), 2) if quality_suites else None
-    reliability = round(100.0 * sum(1 for t in tasks if not t.get("error")) / len(tasks), 2) if tasks else None
+    judged = [t for t in tasks if t.get("suite") != "speed"] or tasks
+    reliability = round(100.0 * sum(1 for t in judged if t.get("passed")) / len(judged), 2) if judged else None
+    n_errors = sum(1 for t in tasks if t.get("error"))
+    errors = {"count": n_errors, "rate": round(100.0 * n_errors / len(tasks), 2) if tasks else None}
     remote = bool(run.get("remote"))
     speed = None
     if "speed" in by_suite:
         sp = run.get("speed") or {}
         if remote:
-            speed = speed_score_remote(sp.get("ttft_ms"), sp.get("content_tok_s") or sp.get("decode_tok_s")) if sp.get("decode_tok_s") else 0.0
+            # content tok/s, not decode: a reasoning model that only thinks delivers no answer text
+            content = sp.get("content_tok_s") if sp.get("content_tok_s") is not None else sp.get("decode_tok_s")
+            speed = speed_score_remote(sp.get("ttft_ms"), content) if sp.get("decode_tok_s") and content else 0.0
         else:
             speed = speed_score_local(sp.get("decode_tok_s"))
         suites["speed"]["score"] = speed
@@ -124,6 +132,7 @@ def score_run(run: dict) -> dict:
         "quality": quality,
         "speed": speed,
         "reliability": reliability,
+        "errors": errors,
         "formula": formula,
         "weights": FORMULAS.get(formula),
         "scoring_version": SCORING_VERSION,

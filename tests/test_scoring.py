@@ -32,9 +32,10 @@ def test_overall_without_speed():
     run = {"tasks": _tasks("reasonmath", [100, 0, 100, 100]) + _tasks("coding", [50, 50])}
     sc = score_run(run)
     assert sc["suites"]["reasonmath"]["score"] == 75 and sc["suites"]["coding"]["score"] == 50
-    assert sc["quality"] == 62.5 and sc["reliability"] == 100
+    assert sc["quality"] == 62.5 and sc["reliability"] == 50  # 3 of 6 tasks passed
     assert sc["formula"] == "no_speed"
-    assert sc["overall"] == pytest.approx(0.65 * 62.5 + 0.35 * 100, abs=0.01)
+    assert sc["overall"] == pytest.approx(0.65 * 62.5 + 0.35 * 50, abs=0.01)
+    assert sc["errors"] == {"count": 0, "rate": 0.0}
 
 
 def test_local_and_remote_formulas_and_failed_speed_is_zero():
@@ -42,13 +43,39 @@ def test_local_and_remote_formulas_and_failed_speed_is_zero():
     local = score_run({"tasks": base, "speed": {"decode_tok_s": 64.0}})
     assert local["formula"] == "local"
     assert local["speed"] == speed_score_local(64.0)
-    assert local["reliability"] == 80.0
-    assert local["overall"] == pytest.approx(0.55 * 50 + 0.20 * local["speed"] + 0.25 * 80, abs=0.01)
+    assert local["reliability"] == 50.0  # pass rate of the quality tasks; the speed task has its own score
+    assert local["errors"] == {"count": 1, "rate": 20.0}
+    assert local["overall"] == pytest.approx(0.55 * 50 + 0.20 * local["speed"] + 0.25 * 50, abs=0.01)
     failed = score_run({"tasks": base, "speed": {}})
     assert failed["formula"] == "local" and failed["speed"] == 0
     remote = score_run({"tasks": base, "remote": True, "speed": {"decode_tok_s": 150, "ttft_ms": 200}})
     assert remote["formula"] == "remote" and remote["speed"] == 100
-    assert remote["overall"] == pytest.approx(0.50 * 50 + 0.25 * 100 + 0.25 * 80, abs=0.01)
+    assert remote["overall"] == pytest.approx(0.50 * 50 + 0.25 * 100 + 0.25 * 50, abs=0.01)
+
+
+def test_a_model_that_answers_nothing_scores_zero_overall():
+    """scoring-1 counted "no provider error" as reliable, so an empty model got 35."""
+    empty = _tasks("reasonmath", [0] * 5) + _tasks("toolcall", [0] * 4)
+    sc = score_run({"tasks": empty})
+    assert sc["quality"] == 0 and sc["reliability"] == 0 and sc["overall"] == 0
+    # with the speed suite, only a speed share that really streamed tokens counts
+    silent = score_run({"tasks": empty + [{"suite": "speed", "task_id": "sp-001", "score": 0, "passed": False, "error": None}], "speed": {}})
+    assert silent["overall"] == 0
+    streamed = score_run({"tasks": empty + [{"suite": "speed", "task_id": "sp-001", "score": 100, "passed": True, "error": None}], "speed": {"decode_tok_s": 64.0}})
+    assert streamed["overall"] == pytest.approx(0.20 * speed_score_local(64.0), abs=0.01)
+
+
+def test_errors_are_a_figure_not_a_score():
+    sc = score_run({"tasks": _tasks("reasonmath", [100, 100, 0, 0], errors=(2, 3))})
+    assert sc["errors"] == {"count": 2, "rate": 50.0} and sc["suites"]["reasonmath"]["errors"] == 2
+    assert sc["reliability"] == 50.0  # an error is a task that did not pass, nothing more
+
+
+def test_remote_model_that_only_thinks_has_no_content_speed():
+    base = _tasks("reasonmath", [100]) + [{"suite": "speed", "task_id": "sp-001", "score": 100, "passed": True, "error": None}]
+    thinking = score_run({"tasks": base, "remote": True, "speed": {"decode_tok_s": 150, "content_tok_s": 0.0, "ttft_ms": 200}})
+    answering = score_run({"tasks": base, "remote": True, "speed": {"decode_tok_s": 150, "content_tok_s": 150, "ttft_ms": 200}})
+    assert thinking["speed"] == 0 and answering["speed"] == 100
 
 
 def test_intervals():
