@@ -56,6 +56,7 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
     t.add_column("", min_width=24)
     t.add_column("n", justify="right")
     t.add_column("95% CI", justify="right")
+    t.add_column("errors", justify="right")
     for row in summary_rows(run):
         big = row["n"] is None
         ci = row["ci95"]
@@ -65,6 +66,7 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
             Text(_bar(row["score"]), style="green" if (row["score"] or 0) >= 70 else "yellow" if (row["score"] or 0) >= 40 else "red"),
             "" if big else str(row["n"]),
             "" if not ci else f"[{num(ci[0])}, {num(ci[1])}]",
+            "" if big or not row.get("errors") else str(row["errors"]),
         )
     console.print(t)
     notes = [f"formula {sc.get('formula')}"]
@@ -74,7 +76,8 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
         notes.append(f"{len(run['missing_tasks'])} tasks without a result")
     errs = sum(1 for x in run.get("tasks") or [] if x.get("error"))
     if errs:
-        notes.append(f"{errs} tasks ended in a provider/harness error")
+        rate = (sc.get("errors") or {}).get("rate")
+        notes.append(f"{errs} tasks ended in a provider/harness error" + (f" ({num(rate)}% error rate; reliability counts them as not passed)" if rate is not None else ""))
     notes.append(f"status {run.get('status')}")
     notes.append(f"manifest {str(run.get('manifest_hash') or '')[:12]}")
     console.print("  " + " · ".join(notes), style="dim")

@@ -183,3 +183,25 @@ def test_progress_bar_reaches_a_real_terminal(tmp_path, scripted):
     text = seen.decode("utf-8", "replace")
     assert "benchmarking" in text and f"{n}/{n}" in text, text[-2000:]
     assert "benchmarking" not in out and Path(out.strip().splitlines()[-1]).is_dir()
+
+
+def test_score_names_the_scoring_version_a_run_was_made_with(tmp_path):
+    """A run scored before scoring-2 re-scores to other numbers by design: `score`
+    says which version made it instead of calling the artifact edited."""
+    from benchloop.scoring import SCORING_VERSION, score_run
+
+    tasks = [{"suite": "reasonmath", "task_id": f"rm-{i:03d}", "score": 0.0, "passed": False, "error": None} for i in range(1, 4)]
+    run = {"run_id": "old-run", "status": "complete", "tasks": tasks}
+    old = score_run(run)
+    old.update(reliability=100.0, overall=35.0, scoring_version="scoring-1")
+    old.pop("errors")
+    d = tmp_path / "runs" / "old-run"
+    d.mkdir(parents=True)
+    (d / "run.json").write_text(json.dumps(dict(run, scores=old)))
+    p = subprocess.run([sys.executable, "-m", "benchloop", "score", str(d)], capture_output=True, text=True, env={**os.environ, "BENCHLOOP_HOME": str(tmp_path)})
+    assert p.returncode == 1
+    assert f"scored with scoring-1; this BenchLoop scores with {SCORING_VERSION}" in p.stdout
+    same = dict(run, scores=score_run(run))
+    (d / "run.json").write_text(json.dumps(same))
+    p = subprocess.run([sys.executable, "-m", "benchloop", "score", str(d), "--json"], capture_output=True, text=True, env={**os.environ, "BENCHLOOP_HOME": str(tmp_path)})
+    assert p.returncode == 0 and json.loads(p.stdout)["matches_stored"] is True

@@ -72,19 +72,26 @@ def cmd_show(args) -> int:
 
 def cmd_score(args) -> int:
     """Re-score offline and say whether the stored numbers are reproduced exactly."""
-    from benchloop.scoring import score_run
+    from benchloop.scoring import SCORING_VERSION, score_run
 
     run = load(args.run, args)
     fresh = score_run(run)
     stored = run.get("scores")
     same = json.dumps(fresh, sort_keys=True) == json.dumps(stored, sort_keys=True)
+    made_with = (stored or {}).get("scoring_version") or "scoring-1"  # the first format had no scoring version
+    if same:
+        verdict = "re-scored: identical to the stored scores"
+    elif made_with != SCORING_VERSION:
+        verdict = f"re-scored: this run was scored with {made_with}; this BenchLoop scores with {SCORING_VERSION}, so the numbers above differ by design (see docs/artifact.md)"
+    else:
+        verdict = "re-scored: DIFFERS from the stored scores under the same scoring version (the artifact was edited)"
     if args.json:
-        print(json.dumps({"scores": fresh, "matches_stored": same}, indent=1, sort_keys=True))
+        print(json.dumps({"scores": fresh, "matches_stored": same, "scoring_version": {"stored": made_with, "current": SCORING_VERSION}}, indent=1, sort_keys=True))
     else:
         from benchloop.report import print_report
 
         print_report(dict(run, scores=fresh))
-        print("re-scored: identical to the stored scores" if same else "re-scored: DIFFERS from the stored scores (checker or scoring changed, or the artifact was edited)")
+        print(verdict)
     return 0 if same else 1
 
 
