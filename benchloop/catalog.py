@@ -7,8 +7,8 @@ run and must cost nothing.
 """
 from __future__ import annotations
 
-# suite -> (driver module, checker module or None, one line for `benchloop suites`)
-SUITES: dict[str, tuple[str, str | None, str]] = {
+# suite -> (driver module, checker module, one line for `benchloop suites`)
+SUITES: dict[str, tuple[str, str, str]] = {
     "speed": ("benchloop.drivers.speed", "benchloop.checkers.speed", "TTFR, TTFT, decode and prefill per scenario; roofline; opt-in concurrency sweep"),
     "toolcall": ("benchloop.drivers.toolround", "benchloop.checkers.toolcall", "choosing the right function and arguments, knowing when not to call"),
     "coding": ("benchloop.drivers.chat", "benchloop.checkers.coding", "practical Python functions graded by hidden tests in a sandbox"),

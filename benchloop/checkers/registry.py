@@ -1,27 +1,20 @@
-"""Suite name -> checker module, imported lazily.
+"""A suite's checker module, imported lazily from the one table in :mod:`benchloop.catalog`.
 
-A checker module exposes ``CHECKER_VERSION`` (hashed into the run manifest, bump it
-whenever a verdict could change), ``check(task, reply) -> verdict`` and optionally
-``validate(task) -> None | (field, why)``. A verdict is plain data:
-``{"score": 0..100, "passed": bool, "reason": str, "checks": [...]}``.
+A checker module exposes ``CHECKER_VERSION`` (hashed into the run manifest: bump it
+whenever a verdict could change), ``check(task, answer) -> Verdict`` (pure: no I/O, no
+model) and optionally ``validate(task) -> None | (field, why)``, which the task loader
+calls once per task so a broken task file fails before anything runs.
 """
 from __future__ import annotations
 
 import importlib
 
-CHECKERS = {
-    "reasonmath": "benchloop.checkers.reasonmath",
-    "toolcall": "benchloop.checkers.toolcall",
-    "coding": "benchloop.checkers.coding",
-    "dataextract": "benchloop.checkers.dataextract",
-    "instructfollow": "benchloop.checkers.instructfollow",
-    "agent": "benchloop.checkers.agent",
-    "speed": "benchloop.checkers.speed",
-}
+from benchloop.catalog import SUITES
 
 
 def get(suite: str):
-    name = CHECKERS.get(suite)
+    entry = SUITES.get(suite)
+    name = entry[1] if entry else None
     if name is None:
         return None
     try:

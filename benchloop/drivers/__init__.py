@@ -28,11 +28,7 @@ def run_task(task: dict, conv):
 
     driver_name, checker_name, _ = SUITES[task["suite"]]
     ex = importlib.import_module(driver_name).run(task, conv)
-    verdict = None
-    if checker_name is not None and ex.error is None:
-        verdict = judge(importlib.import_module(checker_name), task, ex)
-    elif checker_name is None:
-        verdict = ex.extra.pop("verdict", None)
+    verdict = judge(importlib.import_module(checker_name), task, ex) if ex.error is None else None
     return TaskRecord.build(task, ex, verdict, wall_ms=(time.perf_counter() - ex.t0) * 1000, max_tokens=conv.max_tokens(task)).to_dict()
 
 
