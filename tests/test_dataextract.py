@@ -64,6 +64,31 @@ def test_json_only_in_reasoning_scores_0(task):
     assert de.check(task, reply(f"<think>let me see {{</think>\n{ref_json}")).score == 100.0
 
 
+# Off-diagonal exceptions of the cross-task matrix: {(task, other task's reference): reason}.
+# None today: de-002's invoice is in GBP so its currency no longer matches de-008's EUR.
+MATRIX_EXCEPTIONS: dict = {}
+
+
+@pytest.mark.parametrize("task", TASKS, ids=IDS)
+def test_no_other_tasks_reference_scores(task):
+    """A reply that fits another task answers none of this one (issue 11, item 2)."""
+    for other in TASKS:
+        if other is task or (task["id"], other["id"]) in MATRIX_EXCEPTIONS:
+            continue
+        v = de.check(task, reply(other["reference"]))
+        assert v.score == 0.0, (other["id"], v.reason)
+
+
+@pytest.mark.parametrize("task", TASKS, ids=IDS)
+def test_true_false_guesses_alone_score_0(task):
+    """Every true/false field guessed right (and every null), nothing else: still a guess."""
+    def guess(v):
+        if isinstance(v, dict):
+            return {k: guess(x) for k, x in v.items()}
+        return v if (v is None or isinstance(v, bool)) else ""
+    assert de.check(task, reply(json.dumps(guess(task["check"]["expected"])))).score == 0.0
+
+
 def test_extra_keys_in_reference_would_cost_points():
     task = TASKS[0]
     obj = de.find_json_object(task["reference"])
@@ -342,7 +367,7 @@ def test_verdict_is_typed():
 
     v = de.check(TASKS[0], reply(TASKS[0]["reference"]))
     assert isinstance(v, Verdict) and v.detail["json_found"] is True
-    assert de.CHECKER_VERSION == "dataextract-2"
+    assert de.CHECKER_VERSION == "dataextract-3"
 
 
 @pytest.mark.parametrize("written", ["7.5kg", "7.5 kg", "7,5 kg", "7500 g", "7.5 kilograms", "7.5"])

@@ -26,8 +26,8 @@ scored leaf by leaf; a list is one field whose credit is matched items / the lon
 Values are read by the shared answer reader (:mod:`benchloop.checkers.answers`), the same
 way in every suite. No free points: the JSON must be in ``reply["content"]`` (never the
 reasoning; a ``<think>`` block left inside the content, or everything before a lone
-``</think>``, is cut out first); no object, ``{}`` or an
-object that gets no non-null field right scores 0. Model output is hostile input: text
+``</think>``, is cut out first); no object, ``{}`` or an object whose only right
+fields are null or true/false ones (a guess) scores 0. Model output is hostile input: text
 and the number of parse attempts are bounded and nothing here raises on odd text.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ from benchloop.checkers.answers import (  # noqa: F401  (re-exported: dataextrac
 )
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "dataextract-2"
+CHECKER_VERSION = "dataextract-3"
 
 MAX_LIST = 200             # items of a model list considered
 MATCHES = ("exact", "ws", "ci", "loose")
@@ -255,14 +255,16 @@ def _count_fields(expected, rules: dict, path: str) -> float:
 
 
 def _substantive_right(expected, checks: list, rules: dict) -> bool:
-    """Did the reply get at least one field right whose expected value is not null?"""
+    """Did the reply get at least one field right whose expected value is neither null
+    nor a bool? A true/false field is a coin: ``{"pets_allowed": true}`` sent to every
+    task would otherwise earn points for a guess."""
     null_paths = set()
 
     def walk(v, path):
         if isinstance(v, dict):
             for k, x in v.items():
                 walk(x, f"{path}.{k}" if path else k)
-        elif v is None:
+        elif v is None or isinstance(v, bool):
             null_paths.add(path)
         elif isinstance(v, list) and not v:
             null_paths.add(path)
