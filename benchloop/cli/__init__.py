@@ -27,6 +27,7 @@ COMMANDS = {
     "export": ("benchloop.cli.store", "cmd_export"),
     "import": ("benchloop.cli.store", "cmd_import"),
     "publish": ("benchloop.cli.store", "cmd_publish"),
+    "sweep": ("benchloop.cli.sweep", "cmd_sweep"),
 }
 DASHBOARD = ("benchloop.dashboard.serve", "main")  # takes its own argv
 
@@ -97,6 +98,10 @@ def build_parser():
     pb.add_argument("--to", required=True, help="leaderboard URL")
     pb.add_argument("--token")
     pb.add_argument("--runs-dir")
+
+    from benchloop.cli.sweep import add_parser as add_sweep_parser
+
+    add_sweep_parser(sub)  # `benchloop sweep`: its flags live with the command
     return p
 
 
