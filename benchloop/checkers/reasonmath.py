@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from benchloop.checkers.answers import (
-    READER_VERSION, final_answer, parse_time, read_choice, read_money, read_number, read_time,
+    READER_VERSION, final_answer, negated, parse_time, read_choice, read_money, read_number, read_time,
     scan_numbers, unit_of,
 )
 from benchloop.checkers.values import convert
@@ -97,6 +97,8 @@ def _check_number(chk: dict, ans: str) -> tuple[bool, str]:
     r = read_number(ans, unit=want_unit, integer=bool(chk.get("integer")))
     if not r.ok:
         return False, r.why
+    if _bounded(ans):
+        return False, _bounded(ans)
     if want_unit and not chk.get("convert"):
         other = _other_unit(ans, want_unit)
         if other:
@@ -109,6 +111,8 @@ def _check_money(chk: dict, ans: str) -> tuple[bool, str]:
     r = read_money(ans, currency=chk.get("currency"))
     if not r.ok:
         return False, r.why
+    if _bounded(ans):
+        return False, _bounded(ans)
     want = float(chk["value"])
     return round(r.value * 100) == round(want * 100), f"expected {want:.2f}, got {r.value:.2f}"
 
@@ -117,6 +121,12 @@ def _check_time(chk: dict, ans: str) -> tuple[bool, str]:
     r = read_time(ans)
     if not r.ok:
         return False, r.why
+    if _bounded(ans):
+        return False, _bounded(ans)
+    spans = [(f.start, f.end) for f in r.found]
+    for m in _CLOCKISH.finditer(ans[:MAX_PAIR_TEXT]):
+        if not any(a <= m.start() < b for a, b in spans):
+            return False, f"hedge: {m.group()!r} offered beside {r.value[:5]}"
     want = parse_time(str(chk["value"]))
     return r.value == want, f"expected {want[:5]}, got {r.value[:5]}"
 
@@ -135,11 +145,14 @@ def _check_choice(chk: dict, ans: str) -> tuple[bool, str]:
 
 def _pair_values(ans: str, key: str) -> list[str]:
     words = r"[\s_-]*".join(map(re.escape, re.split(r"[\s_-]+", key.strip())))
-    rx = re.compile(r"(?<![\w])" + words + r"(?![\w])\s*(?:=|:|\bis\b|\bare\b)\s*([^,;\n]{0,60})", re.I)
+    rx = re.compile(r"(?<![\w])" + words + r"(?![\w])\s*(?:=|:|\bis\b|\bare\b)\s*((?:(?!\band\s+[^\W\d])[^,;\n]){0,60})", re.I)
     return [m.group(1) for m in rx.finditer(ans[:MAX_PAIR_TEXT])]
 
 
 def _check_pairs(chk: dict, ans: str) -> tuple[bool, str]:
+    denied = negated(ans, "number")
+    if denied:
+        return False, denied
     for key, want in chk["value"].items():
         found = _pair_values(ans, str(key))
         if not found:
@@ -157,6 +170,18 @@ def _check_pairs(chk: dict, ans: str) -> tuple[bool, str]:
         if abs(got - float(want)) > max(tol, 1e-9):
             return False, f"{key}: expected {want}, got {got:g}"
     return True, "all pairs match"
+
+
+# A bound written after a unit ("7.5 kg or more"): the reader looks right after the number only.
+_BOUND_AFTER_UNIT = re.compile(
+    r"\bor\s+(?:more|less|fewer|so|higher|lower|later|earlier|above|below)\b|\bor thereabouts\b|-ish\b", re.I)
+# "26:15" is no clock time, but offered beside one it is still a second candidate.
+_CLOCKISH = re.compile(r"\d{1,3}\s?[:h]\s?\d{2}(?!\d)")
+
+
+def _bounded(ans: str) -> str:
+    m = _BOUND_AFTER_UNIT.search(ans[:MAX_PAIR_TEXT])
+    return f"hedge: a bound ({m.group()!r}), not one value" if m else ""
 
 
 _JUDGES = {"number": _check_number, "money": _check_money, "time": _check_time, "choice": _check_choice, "pairs": _check_pairs}
