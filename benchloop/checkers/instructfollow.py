@@ -1,359 +1,79 @@
 """instructfollow: prompts whose instructions can be verified by code.
 
 Each task lists constraint specs under ``check.constraints``; every constraint is a pure
-function of the reply text. The verdict's ``score`` is the strict fraction satisfied
-(x100); ``loose_score`` forgives markdown emphasis and a first or last framing line
-("Sure! Here is…", "Hope this helps"): a constraint counts as loosely met when any of
-those variants of the reply meets it. ``checks`` carries both per constraint.
+function of the reply text (the rules live in :mod:`benchloop.checkers.if_rules`).
 
-No free points. Many constraints are trivially met by nothing at all ("no commas",
-"avoid the word X", "all lowercase"), so:
+Score (IFEval's headline metric, prompt-level strict): 100 when the reply meets EVERY
+constraint of its task, else 0. Beside it, in the verdict's detail: ``loose_score``
+(prompt-level loose: a constraint also counts when the reply meets it without markdown
+emphasis or without a first/last framing line such as "Sure! Here is…"), and
+``instruction_strict`` / ``instruction_loose``, the percentage of constraints met.
 
-- every task must carry at least one *specific* constraint: positive (an empty reply
-  fails it) and not a bare size count (any text of the right length meets "at least 3
-  sentences", so a constant "Sure! Here you go." would); a reply scores 0 unless it meets
-  at least one specific constraint;
-- an empty reply, or one that is mostly the prompt echoed back, scores 0.
+A reply that would fit every task answers none. Formatting alone is cheap (a text
+stuffed with every keyword and every marker meets many of them), so:
+
+- every task has a ``topic`` constraint, its substance: the reply must use at least
+  ``n`` words of the task's subject vocabulary that the prompt does NOT contain (validate
+  rejects a vocabulary word the prompt gives away, and at run time any word the prompt
+  holds is ignored), and at least ``new_words`` distinct content words of its own. The
+  prompt's keywords, however often repeated, never make a reply count as on topic.
+  Without substance every figure of the verdict is 0;
+- every task bounds its size (``word_count`` at most/exactly, or a JSON object with
+  only the asked keys), so a reply cannot carry every task's vocabulary at once; tasks
+  also ask for formats that exclude each other (lowercase/capitals, JSON/prose, quotes,
+  exact list lengths, one opening phrase);
+- an echo of the prompt scores 0 under light edits: the reply's words are compared as
+  case-folded tokens (commas, case and line breaks gone), and the reply is an echo when
+  at least half of its tokens sit in a word pair the prompt (with the system message)
+  also has. Reordered sentences keep their pairs, and a prefix or suffix dilutes little.
+
+Reasoning is never graded: ``<think>`` blocks and everything before a lone ``</think>``
+are cut by the shared reader (:func:`benchloop.checkers.answers.strip_reasoning`).
 
 Constraint types (``type:`` and its arguments)::
 
-    include_keywords {words}             forbid_keywords {words}
-    keyword_count {word, relation, n}    word_count {relation, n}
-    sentence_count {relation, n}         paragraph_count {n}
-    bullet_count {relation, n, style}    highlight_count {relation, n}
-    placeholder_count {relation, n}      caps_words {relation, n}
-    lowercase {}  uppercase {}           starts_with {phrase}   ends_with {phrase}
-    quoted {}     json_format {keys}     no_commas {}           title {exclude}
-    sections {marker, n}                 postscript {marker}    parts {separator, n}
+    topic {words, n, new_words}          include_keywords {words}   forbid_keywords {words}
+    keyword_count {word, relation, n}    word_count {relation, n}   sentence_count {relation, n}
+    paragraph_count {n}                  bullet_count {relation, n, style}
+    highlight_count {relation, n}        placeholder_count {relation, n}  caps_words {relation, n}
+    lowercase {}  uppercase {}           starts_with {phrase}       ends_with {phrase}
+    quoted {}     no_commas {}           title {exclude}            sections {marker, n}
+    postscript {marker, words}           parts {separator, n, words}
+    json_format {keys, only_keys, numbers: {key: [low, high]}, list: {key, n, item_keys}}
 
-``relation`` is ``at_least``, ``at_most`` or ``exactly``. Keywords match whole words,
-case-insensitively; start and end phrases ignore case and runs of whitespace (the point is
-the wording, not the line wrap). Text is bounded before any
-regex runs and every pattern is linear, so hostile output cannot stall the checker.
+``relation`` is ``at_least``, ``at_most`` or ``exactly``.
 """
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
-
-CHECKER_VERSION = "instructfollow-2"
-
-MAX_TEXT = 40_000
-RELATIONS = ("at_least", "at_most", "exactly")
-
-_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
-_SENT_END = re.compile(r"[.!?]+(?=[\s\"'”’)\]]|$)")
-_PARA_SPLIT = re.compile(r"\n[ \t]*\n")
-_BULLET = {
-    "dash": re.compile(r"^[ \t]*-[ \t]+\S", re.M),
-    "star": re.compile(r"^[ \t]*\*[ \t]+\S", re.M),
-    "number": re.compile(r"^[ \t]*\d{1,3}[.)][ \t]+\S", re.M),
-    "any": re.compile(r"^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+\S", re.M),
-    "symbol": re.compile(r"^[ \t]*[-*•][ \t]+\S", re.M),
-}
-_BULLET_LINE = {k: re.compile(r.pattern + r"[^\n]{0,500}", re.M) for k, r in _BULLET.items()}
-_BULLET_MARK = re.compile(r"^[ \t]*(?:[-*•]|\d{1,3}[.)])[ \t]+")
-_HIGHLIGHT = re.compile(r"\*\*(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*\*|(?<!\*)\*(?=[^\s*])[^*\n]{1,300}?(?<=[^\s*])\*(?!\*)")
-_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,60}\](?!\()")
-_TITLE = re.compile(r"<<[^<>\n]{1,200}>>")
-_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
-_FENCE = re.compile(r"^```[a-zA-Z]{0,12}[ \t]*\n(.*)\n```$", re.S)
-
-
-# --------------------------------------------------------------------------- text helpers
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text)
-
-
-def sentences(text: str) -> int:
-    """Sentences = runs of text ending in . ! or ? (or the end), each with a word in it."""
-    n, start = 0, 0
-    for m in _SENT_END.finditer(text):
-        if _WORD.search(text, start, m.start()):
-            n += 1
-        start = m.end()
-    if _WORD.search(text, start):
-        n += 1
-    return n
-
-
-def paragraphs(text: str) -> list[str]:
-    return [p for p in _PARA_SPLIT.split(text.strip()) if p.strip()]
-
-
-def _norm(s: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", s).casefold().split())
-
-
-def _keyword_re(word: str):
-    w = re.escape(word.strip())
-    return re.compile(rf"(?<![^\W_]){w}(?![^\W_])", re.I)
-
-
-def _relate(got: int, relation: str, n: int) -> bool:
-    if relation == "at_least":
-        return got >= n
-    if relation == "at_most":
-        return got <= n
-    return got == n
-
-
-def strip_markdown(text: str) -> str:
-    """Emphasis markers and heading hashes removed (the loose variant)."""
-    text = text.replace("**", "").replace("__", "")
-    text = re.sub(r"(?<![\w*])\*(?=\S)([^*\n]{1,300}?)(?<=\S)\*(?!\w)", r"\1", text)
-    text = re.sub(r"^[ \t]*#{1,6}[ \t]+", "", text, flags=re.M)
-    return text
-
-
-def loose_variants(text: str) -> list[str]:
-    """The reply, without emphasis, without its first line, its last line, or both."""
-    lines = text.strip().split("\n")
-    bases = [text]
-    if len(lines) > 1:
-        bases += ["\n".join(lines[1:]), "\n".join(lines[:-1])]
-    if len(lines) > 2:
-        bases.append("\n".join(lines[1:-1]))
-    out = []
-    for b in bases:
-        for v in (b, strip_markdown(b)):
-            v = v.strip()
-            if v not in out:
-                out.append(v)
-    return out
-
-
-# --------------------------------------------------------------------------- constraints
-
-def _c_include_keywords(text, spec):
-    missing = [w for w in spec["words"] if not _keyword_re(w).search(text)]
-    return not missing, f"missing {missing}" if missing else "all present"
-
-
-def _c_forbid_keywords(text, spec):
-    found = [w for w in spec["words"] if _keyword_re(w).search(text)]
-    return not found, f"used {found}" if found else "none used"
-
-
-def _c_keyword_count(text, spec):
-    got = len(_keyword_re(spec["word"]).findall(text))
-    return _relate(got, spec["relation"], spec["n"]), f"{spec['word']!r} x{got}"
-
-
-def _c_word_count(text, spec):
-    got = len(words(text))
-    return _relate(got, spec["relation"], spec["n"]), f"{got} words"
-
-
-def _c_sentence_count(text, spec):
-    got = sentences(text)
-    return _relate(got, spec["relation"], spec["n"]), f"{got} sentences"
-
-
-def _c_paragraph_count(text, spec):
-    got = len(paragraphs(text))
-    return got == spec["n"], f"{got} paragraphs"
-
-
-def _c_bullet_count(text, spec):
-    """Repeated items fail: a small model writing one line four times has not given four
-    tips (seen on SmolLM2: three identical numbered questions)."""
-    items = [_norm(_BULLET_MARK.sub("", m)) for m in _BULLET_LINE[spec.get("style", "symbol")].findall(text)]
-    if len(set(items)) != len(items):
-        return False, f"{len(items)} bullets, only {len(set(items))} distinct"
-    return _relate(len(items), spec.get("relation", "exactly"), spec["n"]), f"{len(items)} bullets"
-
-
-def _c_highlight_count(text, spec):
-    got = len(_HIGHLIGHT.findall(text))
-    return _relate(got, spec.get("relation", "at_least"), spec["n"]), f"{got} highlighted"
-
-
-def _c_placeholder_count(text, spec):
-    got = len(_PLACEHOLDER.findall(text))
-    return _relate(got, spec.get("relation", "at_least"), spec["n"]), f"{got} placeholders"
-
-
-def _c_caps_words(text, spec):
-    got = len(_CAPS_WORD.findall(text))
-    return _relate(got, spec["relation"], spec["n"]), f"{got} all-caps words"
-
-
-def _c_lowercase(text, spec):
-    ok = any(c.isalpha() for c in text) and not any(c.isupper() for c in text)
-    return ok, "all lowercase" if ok else "has capitals (or no letters)"
-
-
-def _c_uppercase(text, spec):
-    ok = any(c.isalpha() for c in text) and not any(c.islower() for c in text)
-    return ok, "all capitals" if ok else "has lowercase letters (or no letters)"
-
-
-def _c_starts_with(text, spec):
-    ok = _norm(text).startswith(_norm(spec["phrase"]))
-    return ok, f"starts {text.strip()[:40]!r}"
-
-
-def _c_ends_with(text, spec):
-    ok = _norm(text).endswith(_norm(spec["phrase"]))
-    return ok, f"ends {text.strip()[-40:]!r}"
-
-
-def _c_quoted(text, spec):
-    t = text.strip()
-    ok = len(t) >= 3 and ((t[0] == '"' and t[-1] == '"') or (t[0] == "“" and t[-1] == "”")) and bool(t[1:-1].strip())
-    return ok, "wrapped in quotes" if ok else "not wrapped in double quotes"
-
-
-def parse_json_reply(text: str):
-    """The whole reply as JSON (one surrounding code fence allowed); (ok, value)."""
-    t = text.strip()
-    m = _FENCE.match(t)
-    if m:
-        t = m.group(1).strip()
-    if not t or len(t) > MAX_TEXT:
-        return False, None
-    try:
-        return True, json.loads(t, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return False, None
-
-
-def _no_constant(name):
-    raise ValueError(name)
-
-
-def _c_json_format(text, spec):
-    ok, value = parse_json_reply(text)
-    if not ok:
-        return False, "not valid JSON"
-    keys = spec.get("keys") or []
-    if keys:
-        if not isinstance(value, dict):
-            return False, "JSON is not an object"
-        missing = [k for k in keys if k not in value or value[k] in (None, "", [], {})]
-        if missing:
-            return False, f"missing or empty keys {missing}"
-    return True, "valid JSON"
-
-
-def _c_no_commas(text, spec):
-    ok = "," not in text and "，" not in text
-    return ok, "no commas" if ok else "has commas"
-
-
-def _c_title(text, spec):
-    """``exclude`` lists titles that do not count, e.g. the prompt's own example."""
-    excluded = {_norm(x) for x in spec.get("exclude") or []}
-    titles = [t[2:-2] for t in _TITLE.findall(text)]
-    if any(_norm(t) and _norm(t) not in excluded for t in titles):
-        return True, "has <<title>>"
-    return False, "only the example title" if titles else "no <<title>>"
-
-
-def _c_sections(text, spec):
-    marker = re.escape(spec["marker"])
-    nums = [int(x) for x in re.findall(rf"^[ \t#*]*{marker}[ \t]+(\d{{1,3}})\b", text, flags=re.M)]
-    ok = nums == list(range(1, spec["n"] + 1))
-    return ok, f"section numbers {nums[:10]}"
-
-
-def _c_postscript(text, spec):
-    marker = re.escape(spec["marker"])
-    ok = bool(re.search(rf"^[ \t*_]*{marker}[ \t*_:]*[^\W_]", text, flags=re.M | re.I))
-    return ok, "postscript found" if ok else f"no line starting {spec['marker']!r}"
-
-
-def _c_parts(text, spec):
-    parts = [p.strip() for p in text.split(spec["separator"])]
-    ok = len(parts) == spec["n"] and all(words(p) for p in parts) and len(set(map(_norm, parts))) == len(parts)
-    return ok, f"{len(parts)} parts"
-
-
-CONSTRAINTS = {
-    "include_keywords": (_c_include_keywords, ("words",)),
-    "forbid_keywords": (_c_forbid_keywords, ("words",)),
-    "keyword_count": (_c_keyword_count, ("word", "relation", "n")),
-    "word_count": (_c_word_count, ("relation", "n")),
-    "sentence_count": (_c_sentence_count, ("relation", "n")),
-    "paragraph_count": (_c_paragraph_count, ("n",)),
-    "bullet_count": (_c_bullet_count, ("n",)),
-    "highlight_count": (_c_highlight_count, ("n",)),
-    "placeholder_count": (_c_placeholder_count, ("n",)),
-    "caps_words": (_c_caps_words, ("relation", "n")),
-    "lowercase": (_c_lowercase, ()),
-    "uppercase": (_c_uppercase, ()),
-    "starts_with": (_c_starts_with, ("phrase",)),
-    "ends_with": (_c_ends_with, ("phrase",)),
-    "quoted": (_c_quoted, ()),
-    "json_format": (_c_json_format, ()),
-    "no_commas": (_c_no_commas, ()),
-    "title": (_c_title, ()),
-    "sections": (_c_sections, ("marker", "n")),
-    "postscript": (_c_postscript, ("marker",)),
-    "parts": (_c_parts, ("separator", "n")),
-}
-# Met by an empty reply, so they can never be the only thing a reply gets right.
-_NEGATIVE = {"forbid_keywords", "no_commas", "lowercase", "uppercase"}
-
-
-def is_positive(spec: dict) -> bool:
-    """Does an empty reply fail this constraint? Only those count as substance."""
-    t = spec.get("type")
-    if t in _NEGATIVE:
-        return False
-    if t in ("keyword_count", "word_count", "sentence_count", "bullet_count", "highlight_count", "placeholder_count", "caps_words"):
-        rel = spec.get("relation", "exactly" if t == "bullet_count" else "at_least")
-        return rel != "at_most" and int(spec.get("n", 0)) >= 1
-    if t == "paragraph_count":
-        return int(spec.get("n", 0)) >= 1
-    return t in CONSTRAINTS
-
-
-_GENERIC = {"word_count", "sentence_count", "paragraph_count"}
-
-
-def is_specific(spec: dict) -> bool:
-    """Positive and about this task's content or form, not only its length."""
-    return is_positive(spec) and spec.get("type") not in _GENERIC
-
-
-def evaluate(text: str, spec: dict) -> tuple[bool, str]:
-    """One constraint on one text; a checker bug on odd text reads as a failed check."""
-    fn = CONSTRAINTS[spec["type"]][0]
-    try:
-        return fn(text, spec)
-    except (ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
-        return False, f"could not check: {type(exc).__name__}"
-
-
-# --------------------------------------------------------------------------- interface
-
-def validate(task: dict):
-    chk = task.get("check")
-    if not isinstance(chk, dict) or not isinstance(chk.get("constraints"), list) or not chk["constraints"]:
-        return ("check", "must be a mapping with a non-empty 'constraints' list")
-    for i, spec in enumerate(chk["constraints"]):
-        if not isinstance(spec, dict) or spec.get("type") not in CONSTRAINTS:
-            return ("check", f"constraint #{i + 1}: type must be one of {', '.join(sorted(CONSTRAINTS))}")
-        for arg in CONSTRAINTS[spec["type"]][1]:
-            if arg not in spec:
-                return ("check", f"constraint #{i + 1} ({spec['type']}) needs {arg!r}")
-        if "relation" in spec and spec["relation"] not in RELATIONS:
-            return ("check", f"constraint #{i + 1}: relation must be one of {', '.join(RELATIONS)}")
-        if "n" in spec and (not isinstance(spec["n"], int) or isinstance(spec["n"], bool) or spec["n"] < 0):
-            return ("check", f"constraint #{i + 1}: n must be a non-negative integer")
-        if "words" in spec and not (isinstance(spec["words"], list) and spec["words"] and all(isinstance(w, str) and w.strip() for w in spec["words"])):
-            return ("check", f"constraint #{i + 1}: words must be a non-empty list of text")
-        if "exclude" in spec and not (isinstance(spec["exclude"], list) and all(isinstance(x, str) for x in spec["exclude"])):
-            return ("check", f"constraint #{i + 1}: exclude must be a list of text")
-        if spec.get("style", "symbol") not in _BULLET:
-            return ("check", f"constraint #{i + 1}: style must be one of {', '.join(_BULLET)}")
-    if not any(is_specific(s) for s in chk["constraints"]):
-        return ("check", "needs at least one specific constraint (one an empty reply and bare length cannot meet)")
-    return None
+from benchloop.checkers.answers import strip_reasoning
+from benchloop.checkers.if_rules import (  # noqa: F401  (re-exported: the suite's own names)
+    CONSTRAINTS, MAX_TEXT, RELATIONS, evaluate, fold, forms, keyword_re, loose_variants, norm, paragraphs,
+    parse_json_reply, plain, sentences, stems, strip_markdown, words,
+)
+from benchloop.record import Verdict
+
+CHECKER_VERSION = "instructfollow-3"  # with the shared reader, answers.READER_VERSION
+
+ECHO_SHARE = 0.5      # share of a reply's tokens inside a word pair of the prompt: an echo
+NEW_WORDS = 5         # distinct content words a reply needs beyond the prompt's (default)
+MIN_TOPIC_LEXICON = 4
+STOPWORDS = frozenset(
+    "the and for are but not you your with this that from have has was were will would can could should "
+    "its it's our out all any one two who what when where which why how into onto over under than then "
+    "them they their there here also just very more most some such only own same too may might must "
+    "been being did does doing had him his her hers she he we us me my mine yes no nor off per via about "
+    "sure okay ok hope helps let lets".split()
+)
+_SIZE_BOUNDS = ("at_most", "exactly")
+
+
+# --------------------------------------------------------------------------- substance
+
+def _prompt_text(task: dict) -> str:
+    """What the model was given: the system message and the user turns."""
+    if task.get("prompt"):
+        return f"{task.get('system') or ''}\n{task['prompt']}"
+    return "\n".join(str(m.get("content") or "") for m in task.get("messages") or [] if m.get("role") in ("user", "system"))
 
 
 def _user_prompt(task: dict) -> str:
@@ -362,57 +82,143 @@ def _user_prompt(task: dict) -> str:
     return "\n".join(str(m.get("content") or "") for m in task.get("messages") or [] if m.get("role") == "user")
 
 
+def _tokens(text: str) -> list[str]:
+    return [fold(w) for w in words(plain(text)[:MAX_TEXT])]
+
+
+def prompt_vocabulary(prompt: str) -> set[str]:
+    """Every word of the prompt in its simple inflections (what the prompt gives away)."""
+    vocab: set[str] = set()
+    for w in set(_tokens(prompt)):
+        vocab |= forms(w)
+    return vocab
+
+
+def given_away(entry: str, vocab: set[str]) -> bool:
+    """Does the prompt already hold this topic word (in any of its forms)?"""
+    return bool(stems(entry) & vocab)
+
+
+def substance(text: str, spec: dict, vocab: set[str]) -> tuple[bool, str]:
+    """The ``topic`` constraint: subject words the prompt does not give, and own words."""
+    reply = set(_tokens(text))
+    lexicon = [w for w in spec.get("words") or [] if not given_away(w, vocab)]
+    hits = [w for w in lexicon if stems(w) & reply]
+    new = {w for w in reply - vocab if len(w) >= 3 and w not in STOPWORDS}
+    need_new = spec.get("new_words", NEW_WORDS)
+    ok = len(hits) >= spec.get("n", 1) and len(new) >= need_new
+    return ok, f"topic words {hits[:8]} (need {spec.get('n', 1)}), {len(new)} own words (need {need_new})"
+
+
 def is_echo(reply: str, prompt: str) -> bool:
-    """Mostly the prompt repeated: its normalized text makes up at least half the reply."""
-    r, p = _norm(reply), _norm(prompt)
-    if not r or not p:
-        return False
-    if r in p:
-        return len(r) >= 0.5 * len(p) or len(words(r)) >= 5
-    return p in r and len(p) >= 0.5 * len(r)
+    """Mostly the prompt repeated: at least ``ECHO_SHARE`` of the reply's tokens sit in a
+    word pair the prompt also has (case, commas, line breaks and order of sentences do
+    not matter; a short prefix or suffix does not dilute it below half)."""
+    r, p = _tokens(reply), _tokens(prompt)
+    if len(r) < 3 or len(p) < 2:
+        return bool(r) and len(r) >= 2 and " ".join(r) in " ".join(p)
+    pairs = set(zip(p, p[1:]))
+    covered = [False] * len(r)
+    for i in range(len(r) - 1):
+        if (r[i], r[i + 1]) in pairs:
+            covered[i] = covered[i + 1] = True
+    return sum(covered) >= ECHO_SHARE * len(r)
 
 
-def check(task: dict, reply: dict) -> dict:
-    """Strict and loose scores of ``reply["content"]`` (reasoning is never read)."""
+# --------------------------------------------------------------------------- interface
+
+def _spec_problem(i: int, spec) -> str | None:
+    if not isinstance(spec, dict) or (spec.get("type") not in CONSTRAINTS and spec.get("type") != "topic"):
+        return f"constraint #{i}: type must be topic or one of {', '.join(sorted(CONSTRAINTS))}"
+    for arg in CONSTRAINTS[spec["type"]][1] if spec["type"] in CONSTRAINTS else ("words", "n"):
+        if arg not in spec:
+            return f"constraint #{i} ({spec['type']}) needs {arg!r}"
+    if "relation" in spec and spec["relation"] not in RELATIONS:
+        return f"constraint #{i}: relation must be one of {', '.join(RELATIONS)}"
+    for key in ("n", "new_words"):
+        v = spec.get(key, 0)
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            return f"constraint #{i}: {key} must be a non-negative integer"
+    for key in ("words", "exclude"):
+        if key in spec and not (isinstance(spec[key], list) and all(isinstance(w, str) and w.strip() for w in spec[key])):
+            return f"constraint #{i}: {key} must be a list of text"
+    if "words" in spec and not spec["words"] and spec["type"] != "topic":
+        return f"constraint #{i}: words must not be empty"
+    if spec.get("style", "symbol") not in ("dash", "star", "number", "any", "symbol"):
+        return f"constraint #{i}: unknown bullet style"
+    return None
+
+
+def validate(task: dict):
+    chk = task.get("check")
+    if not isinstance(chk, dict) or not isinstance(chk.get("constraints"), list) or not chk["constraints"]:
+        return ("check", "must be a mapping with a non-empty 'constraints' list")
+    specs = chk["constraints"]
+    for i, spec in enumerate(specs, 1):
+        problem = _spec_problem(i, spec)
+        if problem:
+            return ("check", problem)
+    topics = [s for s in specs if s["type"] == "topic"]
+    if len(topics) != 1:
+        return ("check", "needs exactly one topic constraint (the reply's substance)")
+    vocab = prompt_vocabulary(_prompt_text(task))
+    topic = topics[0]
+    leaked = [w for w in topic["words"] if given_away(w, vocab)]
+    if leaked:
+        return ("check", f"topic words the prompt already gives away: {leaked}")
+    if topic["words"] and (topic["n"] < 1 or len(topic["words"]) < max(MIN_TOPIC_LEXICON, 2 * topic["n"])):
+        return ("check", f"topic needs n >= 1 and at least {MIN_TOPIC_LEXICON} words, twice n, so honest phrasings can meet it")
+    if not topic["words"] and topic.get("new_words", NEW_WORDS) < 6:
+        return ("check", "a topic without words needs new_words >= 6")
+    bounded = any(
+        (s["type"] == "word_count" and s["relation"] in _SIZE_BOUNDS) or (s["type"] == "json_format" and s.get("only_keys"))
+        for s in specs
+    )
+    if not bounded:
+        return ("check", "needs a size bound (word_count at_most/exactly, or json_format only_keys)")
+    return None
+
+
+def check(task: dict, reply: dict) -> Verdict:
+    """Prompt-level strict score of ``reply["content"]`` with its reasoning cut out."""
     specs = task["check"]["constraints"]
     content = reply.get("content") if isinstance(reply, dict) else None
-    text = content[:MAX_TEXT] if isinstance(content, str) else ""
+    text = plain(strip_reasoning(content[: 4 * MAX_TEXT] if isinstance(content, str) else "")[0][:MAX_TEXT])
     if not text.strip():
         return _zero(specs, "empty reply")
-    if is_echo(text, _user_prompt(task)):
+    prompt = _prompt_text(task)
+    if is_echo(text, prompt):
         return _zero(specs, "the reply repeats the prompt")
+    vocab = prompt_vocabulary(prompt)
     variants = loose_variants(text)
     checks = []
     for spec in specs:
-        ok, why = evaluate(text, spec)
-        loose = ok or any(evaluate(v, spec)[0] for v in variants[1:])
-        checks.append({"name": spec["type"], "ok": ok, "loose": loose, "specific": is_specific(spec), "detail": why})
+        if spec["type"] == "topic":
+            ok, why = substance(text, spec, vocab)
+            loose = ok
+        else:
+            ok, why = evaluate(text, spec)
+            loose = ok or any(evaluate(v, spec)[0] for v in variants[1:])
+        checks.append({"name": spec["type"], "ok": ok, "loose": loose, "detail": why})
+    if not next(c for c in checks if c["name"] == "topic")["ok"]:
+        return _zero(specs, "off topic: " + next(c for c in checks if c["name"] == "topic")["detail"], checks)
     n = len(checks)
-    strict = 100.0 * sum(c["ok"] for c in checks) / n
-    loose = 100.0 * sum(c["loose"] for c in checks) / n
-    reason = []
-    if not any(c["ok"] and c["specific"] for c in checks):
-        strict = 0.0
-        reason.append("no specific constraint met (strict)")
-    if not any(c["loose"] and c["specific"] for c in checks):
-        loose = 0.0
+    strict_all, loose_all = all(c["ok"] for c in checks), all(c["loose"] for c in checks)
     failed = [c["name"] for c in checks if not c["ok"]]
-    if failed:
-        reason.append(f"failed: {', '.join(failed)}")
-    return {
-        "score": round(strict, 4),
-        "passed": strict >= 100.0,
-        "reason": "; ".join(reason) or "all constraints met",
-        "checks": checks,
-        "loose_score": round(loose, 4),
-    }
+    return Verdict(
+        100.0 if strict_all else 0.0,
+        strict_all,
+        f"failed: {', '.join(failed)}" if failed else "all constraints met",
+        checks,
+        {
+            "loose_score": 100.0 if loose_all else 0.0,
+            "instruction_strict": round(100.0 * sum(c["ok"] for c in checks) / n, 4),
+            "instruction_loose": round(100.0 * sum(c["loose"] for c in checks) / n, 4),
+        },
+    )
 
 
-def _zero(specs, why: str) -> dict:
-    return {
-        "score": 0.0,
-        "passed": False,
-        "reason": why,
-        "checks": [{"name": s.get("type"), "ok": False, "loose": False, "specific": is_specific(s), "detail": why} for s in specs],
-        "loose_score": 0.0,
-    }
+def _zero(specs, why: str, checks=None) -> Verdict:
+    if checks is None:
+        checks = [{"name": s.get("type"), "ok": False, "loose": False, "detail": why} for s in specs]
+    return Verdict(0.0, False, why, checks, {"loose_score": 0.0, "instruction_strict": 0.0, "instruction_loose": 0.0})
