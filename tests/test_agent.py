@@ -256,7 +256,7 @@ def test_each_required_call_is_checked_on_its_own():
     script = [{"tool_calls": [osta, osta]}, task["reference"][-1]]
     v = agent.check(task, agent.simulate(task, script)[0])
     calls = [c for c in v["checks"] if c["kind"] == "call"]
-    assert [c["ok"] for c in calls] == [False, True]  # OSTA twice does not stand in for KLVR
+    assert [c["ok"] for c in calls] == [False, True, False]  # OSTA twice does not stand in for KLVR
     assert v["score"] < 100
 
 

@@ -14,16 +14,26 @@ A task's ``check``:
   means the key must be gone; ``{$number: x, tolerance: t}`` matches a number or a text
   holding exactly one number; ``$any: [...]`` under a section means each listed record
   must match a distinct record of that section (new events/orders whose ids the agent
-  cannot know in advance). Strings compare case- and whitespace-insensitively.
-- ``answer``: facts the final answer must contain, by type — ``number`` (exact unless a
-  ``tolerance``/``rel_tolerance`` is stated), ``date`` (ISO or month-name forms,
-  normalized), ``time`` (24-hour or am/pm), ``name`` (case-insensitive whole phrase, with
-  optional ``accept`` alternatives). ``forbid: true`` turns a fact into a gate: if it
-  appears, no answer fact is credited.
+  cannot know in advance); a list is a set of accepted alternatives. Strings compare by
+  meaning: case, width, whitespace and punctuation do not count.
+- ``answer``: facts the final answer must state, read by the shared answer reader
+  (:mod:`benchloop.checkers.answers`) — ``number`` (exact unless a ``tolerance`` /
+  ``rel_tolerance`` is stated; "250g", "3,112.50", "926,00 USD"), ``date`` (ISO or
+  month-name forms), ``time`` (24-hour or am/pm), ``name`` (case-insensitive whole
+  phrase, with ``accept`` alternatives; credited only if a tool result showed it, and
+  ``rivals``: the task's other options, naming one outside a comparison is a hedge).
+  ``forbid: true`` turns a fact into a gate: if it appears, no answer fact is credited.
 - ``calls``: required calls, each matched on its own to a distinct successful call with
-  the listed arguments (normalized as the tool normalizes them) — two required calls to
-  the same tool need two calls.
+  the listed arguments, typed per the tool's schema and normalized as the tool
+  normalizes them (text arguments by meaning); a list, or ``accept: {param: [...]}``,
+  gives accepted aliases. Two required calls to the same tool need two calls.
 - ``preserve``: ``{section: [keys]}`` that must end as they started (penalty if not).
+
+A fact passes only when its value is stated plainly: not negated ("it is not 44"), not a
+bound ("at least 44"), not joined to another value ("44 or 50"), and not contradicted: every
+other value of the fact's type in the answer must be explained by the episode's evidence
+(the prompt, the tool calls and their results) or by the task's other facts. A reply that
+offers several candidates, or lists every value it can think of, answers nothing.
 
 Score: outcome checks (state + answer facts) weigh 70 and required calls 30 (outcome
 alone 100 when no calls are listed); if no outcome check passes the score is 0, so
@@ -38,16 +48,19 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 
 from benchloop import agent_tools as at
-from benchloop.checkers.answers import normalize_text, numbers_in, single_number
+from benchloop.checkers.answers import normalize_text, parse_time, scan_dates, scan_numbers, scan_times, single_number, strip_reasoning
+from benchloop.checkers.values import clause_before, negated_at, qualified_at, to_number
 from benchloop.agent_episode import MAX_TRACE_TEXT, max_turns, simulate  # noqa: F401  (max_turns: the turn limit validate checks)
 from benchloop.record import Verdict
 from benchloop.tasks import task_messages
 
-CHECKER_VERSION = "agent-1"
+CHECKER_VERSION = "agent-2"
 MAX_ANSWER_CHARS = 3000
 MAX_ANSWER_NUMBERS = 30
+MAX_EVIDENCE_CHARS = 200_000
 OUTCOME_WEIGHT = 0.7
 PENALTY_BAD_TOOL = 25.0
 PENALTY_PRESERVE = 25.0
@@ -59,76 +72,157 @@ ABSENT = None
 
 # =========================================================================== facts
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-_D_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
-_D_MDY = re.compile(r"\b" + _MONTH + r"\.?\s{1,3}(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s{1,3}(\d{4})\b)?", re.IGNORECASE)
-_D_DMY = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?:\s{1,3}of)?\s{1,3}" + _MONTH + r"\b\.?(?:,?\s{1,3}(\d{4})\b)?", re.IGNORECASE)
-_T_12 = re.compile(r"(?<![\d:.])(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?\s{0,2}([ap])\.?\s?m\b\.?", re.IGNORECASE)
-_T_24 = re.compile(r"(?<![\d:.])([01]?\d|2[0-3])[:h]([0-5]\d)(?![\d:])(?!\s{0,2}[ap]\.?\s?m\b)", re.IGNORECASE)
+_JOIN_WORD = re.compile(r"\b(?:or|either|and/or|maybe|perhaps|possibly)\b", re.I)
+_JOIN_RANGE = re.compile(r"\s*(?:[A-Za-z%$€£]{1,12}\s*)?(?:-|–|—|~|to|through)\s*", re.I)
+_OR_BEFORE = re.compile(r"\b(?:or|either|and/or|maybe|perhaps)\W{0,3}\s*$", re.I)
+_OR_AFTER = re.compile(r"\W{0,3}\s*(?:or|and/or)\b", re.I)
+_CONTRAST = re.compile(r"\b(?:than|vs\.?|versus|against|compared\s+(?:to|with)|ahead\s+of|over|beat(?:ing|s)?|outperform\w*|while|whereas|unlike|instead\s+of|rather\s+than|not)\b|\bn[’']t\b", re.I)
 
 
-def dates_in(text: str) -> set:
-    """(year or None, month, day) for every date written in a common form."""
-    out = set()
-    for y, m, d in _D_ISO.findall(text):
-        out.add((int(y), int(m), int(d)))
-    for mon, d, y in _D_MDY.findall(text):
-        out.add((int(y) if y else None, _MONTHS[mon[:3].lower()], int(d)))
-    for d, mon, y in _D_DMY.findall(text):
-        out.add((int(y) if y else None, _MONTHS[mon[:3].lower()], int(d)))
-    return out
+def _text(s) -> str:
+    return unicodedata.normalize("NFKC", s) if isinstance(s, str) else ""
 
 
-def times_in(text: str) -> set:
-    """Minutes after midnight for every clock time (24-hour or am/pm)."""
-    out = set()
-    for h, m, ap in _T_12.findall(text):
-        h = int(h) % 12 + (12 if ap.lower() == "p" else 0)
-        out.add(h * 60 + int(m or 0))
-    for h, m in _T_24.findall(text):
-        out.add(int(h) * 60 + int(m))
-    return out
+def _spans(text: str) -> list:
+    return [(f.start, f.end) for f in scan_dates(text)] + [(f.start, f.end) for f in scan_times(text)]
 
 
-def _numbers(text: str) -> list[float]:
-    """Numbers in the text, not counting the parts of ISO dates and clock times (the 09
-    of 2025-04-09 does not state "9")."""
-    text = _T_24.sub(" ", _D_ISO.sub(" ", text))
-    return [n for line in text.splitlines() for n in numbers_in(line)]
+def values_in(kind: str, text: str) -> list:
+    """Every value of ``kind`` written in ``text``, with where it is (the shared scanners):
+    numbers not counting the parts of dates and times; dates ``YYYY-MM-DD`` or ``--MM-DD``;
+    times ``HH:MM:SS``."""
+    if kind == "number":
+        return scan_numbers(text, skip=_spans(text))
+    return scan_dates(text) if kind == "date" else scan_times(text)
 
 
-def _fact_phrases(fact) -> list[str]:
-    return [str(v) for v in [fact["value"], *(fact.get("accept") or [])]]
+def _want(fact: dict):
+    v = at.jsonable(fact["value"])
+    if fact["type"] == "number":
+        return to_number(v)
+    if fact["type"] == "date":
+        return at.norm_date(str(v))
+    return parse_time(at.norm_time(str(v)))
+
+
+def _same(kind: str, a, b, tol: float = 0.0) -> bool:
+    if a is None or b is None:
+        return False
+    if kind == "number":
+        return abs(a - b) <= max(tol, 1e-9 * max(1.0, abs(a), abs(b)))
+    if kind == "date":
+        return a[-5:] == b[-5:] and (a.startswith("--") or b.startswith("--") or a[:4] == b[:4])
+    return a == b
+
+
+def _tolerance(fact: dict) -> float:
+    want = to_number(at.jsonable(fact["value"])) or 0.0
+    return max(to_number(fact.get("tolerance")) or 0.0, (to_number(fact.get("rel_tolerance")) or 0.0) * abs(want))
+
+
+def _phrase_rx(phrases) -> re.Pattern | None:
+    alts = sorted({" ".join(_text(str(p)).split()) for p in phrases if str(p).strip()}, key=len, reverse=True)
+    if not alts:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, a.split())) for a in alts) + r")(?!\w)", re.I)
+
+
+def _occurrences(fact: dict, text: str) -> list:
+    """(start, end) of every place ``text`` states the fact's value (no judging yet)."""
+    if fact["type"] == "name":
+        rx = _phrase_rx([fact["value"], *(fact.get("accept") or [])])
+        return [m.span() for m in rx.finditer(text)] if rx else []
+    want, tol = _want(fact), _tolerance(fact)
+    return [(f.start, f.end) for f in values_in(fact["type"], text) if _same(fact["type"], f.value, want, tol)]
 
 
 def fact_found(fact: dict, text: str) -> bool:
-    """Whether ``text`` states the fact, compared by its type."""
-    t = fact["type"]
-    if t == "number":
-        want = float(fact["value"])
-        tol = max(float(fact.get("tolerance") or 0), float(fact.get("rel_tolerance") or 0) * abs(want), 1e-9)
-        return any(abs(n - want) <= tol for n in _numbers(text))
-    if t == "date":
-        y, m, d = (int(p) for p in str(fact["value"]).split("-"))
-        return any(fm == m and fd == d and fy in (None, y) for fy, fm, fd in dates_in(text))
-    if t == "time":
-        h, m = (int(p) for p in at.norm_time(str(fact["value"])).split(":"))
-        return h * 60 + m in times_in(text)
-    norm = normalize_text(text)
-    for phrase in _fact_phrases(fact):
-        p = normalize_text(phrase)
-        if p and re.search(r"(?<!\w)" + re.escape(p) + r"(?!\w)", norm):
-            return True
-    return False
+    """Whether ``text`` states the fact's value anywhere (validate's echo test)."""
+    return bool(_occurrences(fact, _text(text)))
 
 
-def _answer_checks(facts: list, answer: str | None) -> list[dict]:
+class Evidence:
+    """What the agent saw or did in its episode: the prompt, every call's arguments and
+    result. A value in the answer that the evidence explains is context, not a rival claim."""
+
+    def __init__(self, task: dict, calls: list):
+        prompt = "\n".join(m.get("content") or "" for m in task_messages(task) if isinstance(m.get("content"), str))
+        results = []
+        for c in calls[:200]:
+            if isinstance(c, dict):
+                for part in (c.get("result"), c.get("arguments")):
+                    try:
+                        results.append(json.dumps(part, ensure_ascii=False)[:20_000])
+                    except (TypeError, ValueError, RecursionError):
+                        pass
+        self.results = _text("\n".join(results))[:MAX_EVIDENCE_CHARS]
+        texts = [_text(prompt)] + [r for r in results if r]
+        self.values: dict[str, list] = {"number": [], "date": [], "time": []}
+        for t in texts:
+            for piece in (t[i : i + 20_000] for i in range(0, min(len(t), MAX_EVIDENCE_CHARS), 20_000)):
+                for kind in self.values:
+                    self.values[kind] += [f.value for f in values_in(kind, piece) if f.value is not None]
+        for d in self.values["date"]:  # "the 9th", "April 2025": parts of a date seen
+            self.values["number"] += [float(p) for p in d.split("-") if p]
+        for t in self.values["time"]:
+            h, m = int(t[:2]), int(t[3:5])
+            self.values["number"] += [float(h), float(m), float(h % 12 or 12)]
+
+    def explains(self, kind: str, value) -> bool:
+        return any(_same(kind, value, e, 0.005 if kind == "number" else 0.0) for e in self.values[kind])
+
+
+def fact_check(fact: dict, text: str, ev: Evidence, facts: list) -> tuple[bool, str]:
+    """Whether the final answer states the fact plainly: (ok, why)."""
+    kind = fact["type"]
+    occ = _occurrences(fact, text)
+    if not occ:
+        return False, "not in the final answer"
+    for a, b in occ:
+        if negated_at(text, a, b):
+            return False, f"negated: {text[a:b]!r} is denied"
+    if kind == "name":
+        rx = _phrase_rx([fact["value"], *(fact.get("accept") or [])])
+        if not rx.search(ev.results):
+            return False, "no tool result showed it (a guess)"
+        for a, b in occ:
+            if _OR_BEFORE.search(text[max(0, a - 12) : a]) or _OR_AFTER.match(text, b):
+                return False, f"hedge: {text[a:b]!r} offered with an alternative"
+        rivals = _phrase_rx(fact.get("rivals") or [])
+        for m in rivals.finditer(text) if rivals else ():
+            if not _CONTRAST.search(clause_before(text, m.start())) and not negated_at(text, m.start(), m.end()):
+                return False, f"hedge: also names {m.group()!r}"
+        return True, "found"
+    want, tol = _want(fact), _tolerance(fact)
+    if kind == "number":
+        for a, b in occ:
+            bound = qualified_at(text, a, b)
+            if bound:
+                return False, f"hedge: a bound ({bound!r})"
+    found = values_in(kind, text)
+    same_kind = [f for f in facts if f["type"] == kind and not f.get("forbid")]
+    for f in found:
+        if f.value is None:
+            return False, f"hedge: an out-of-range {kind} beside it"
+        if _same(kind, f.value, want, tol) or any(_same(kind, f.value, _want(g), _tolerance(g)) for g in same_kind):
+            continue
+        if not ev.explains(kind, f.value):
+            return False, f"hedge: also states {text[f.start:f.end]!r}, which nothing in the task explains"
+    spans = {(a, b) for a, b in occ}
+    for i, f in enumerate(found):
+        if (f.start, f.end) not in spans:
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(found) and not _same(kind, found[j].value, want, tol):
+                gap = text[min(f.end, found[j].end) : max(f.start, found[j].start)]
+                if len(gap) <= 30 and (_JOIN_WORD.search(gap) or (kind == "number" and _JOIN_RANGE.fullmatch(gap))):
+                    return False, f"hedge: {text[min(f.start, found[j].start):max(f.end, found[j].end)]!r}"
+    return True, "found"
+
+
+def _answer_checks(facts: list, answer: str | None, ev: Evidence) -> list[dict]:
     checks = []
-    text = (answer or "")
+    text = _text(strip_reasoning(answer)[0]) if isinstance(answer, str) else ""
     gate = None
     if answer is None:
         gate = "no final answer"
@@ -136,7 +230,7 @@ def _answer_checks(facts: list, answer: str | None) -> list[dict]:
         gate = "empty final answer"
     elif len(text) > MAX_ANSWER_CHARS:
         gate = f"final answer longer than {MAX_ANSWER_CHARS} characters"
-    elif len(set(_numbers(text))) > MAX_ANSWER_NUMBERS:
+    elif len({f.value for f in values_in("number", text)}) > MAX_ANSWER_NUMBERS:
         gate = f"final answer lists more than {MAX_ANSWER_NUMBERS} numbers"
     if gate is None:
         for f in facts:
@@ -146,31 +240,34 @@ def _answer_checks(facts: list, answer: str | None) -> list[dict]:
     for f in facts:
         if f.get("forbid"):
             continue
-        ok = gate is None and fact_found(f, text)
-        checks.append({"name": f"answer {f['type']} {f['value']}", "kind": "outcome", "ok": ok, "detail": gate or ("found" if ok else "not in the final answer")})
+        ok, why = (False, gate) if gate else fact_check(f, text, ev, facts)
+        checks.append({"name": f"answer {f['type']} {f['value']}", "kind": "outcome", "ok": ok, "detail": why})
     return checks
 
 
 # =========================================================================== state
 
 
-def value_matches(actual, want) -> bool:
-    """Typed comparison of a state value (or a call argument) with an expectation."""
+def meaning(s: str) -> str:
+    """A short text by meaning: case, width, whitespace and punctuation do not count."""
+    return " ".join(re.sub(r"[^\w]+", " ", _text(s).casefold()).split())
+
+
+def value_matches(actual, want, exact: bool = False) -> bool:
+    """Typed comparison of a state value (or a call argument) with an expectation; a
+    list is a set of accepted alternatives. Never raises on hostile values (huge or
+    non-finite numbers, deep nesting: only ``want``'s own depth is walked)."""
     if isinstance(want, dict) and "$number" in want:
-        if isinstance(actual, bool):
-            return False
-        if isinstance(actual, (int, float)):
-            got = float(actual)
-        elif isinstance(actual, str):
+        if isinstance(actual, str):
             got, _ = single_number(actual)
-            if got is None:
-                return False
         else:
+            got = to_number(actual)
+        want_n = to_number(want["$number"])
+        if got is None or want_n is None:
             return False
-        tol = max(float(want.get("tolerance") or 0), 1e-9)
-        return abs(got - float(want["$number"])) <= tol
+        return abs(got - want_n) <= max(to_number(want.get("tolerance")) or 0.0, 1e-9)
     if isinstance(want, list):
-        return any(value_matches(actual, w) for w in want)
+        return any(value_matches(actual, w, exact) for w in want)
     if isinstance(want, dict):
         if not isinstance(actual, dict):
             return False
@@ -178,16 +275,19 @@ def value_matches(actual, want) -> bool:
             if w is ABSENT:
                 if k in actual:
                     return False
-            elif k not in actual or not value_matches(actual[k], w):
+            elif k not in actual or not value_matches(actual[k], w, exact):
                 return False
         return True
     if isinstance(want, bool) or isinstance(actual, bool):
         return actual is want
     if isinstance(want, (int, float)):
-        return isinstance(actual, (int, float)) and abs(float(actual) - float(want)) <= 1e-9
+        a, w = to_number(actual), to_number(want)
+        return a is not None and w is not None and abs(a - w) <= 1e-9 * max(1.0, abs(w))
     if isinstance(want, str):
-        return isinstance(actual, str) and at.fold(actual) == at.fold(want)
-    return actual == want
+        if not isinstance(actual, str):
+            return False
+        return actual.strip() == want.strip() if exact else meaning(actual) == meaning(want)
+    return want is None and actual is None
 
 
 def _match_distinct(items: list, pool: list, ok) -> list[int | None]:
@@ -237,15 +337,22 @@ def _state_checks(expected: dict, state: dict) -> list[dict]:
 
 
 def call_matches(spec: dict, call: dict) -> bool:
-    """A successful call to the same tool whose listed arguments match, normalized."""
-    if call.get("status") != "ok" or call.get("name") != spec["name"]:
+    """A successful call to the same tool whose listed arguments match by meaning: typed
+    per the schema, strings normalized as the tool normalizes them (ids, paths, dates and
+    times exactly after that; free text by meaning), ``accept`` aliases allowed."""
+    if not isinstance(call, dict) or call.get("status") != "ok" or call.get("name") != spec["name"]:
         return False
     tool = at.TOOLS[spec["name"]]
-    args = call.get("arguments") or {}
+    args = call.get("arguments")
+    if not isinstance(args, dict):
+        return False
+    accept = spec.get("accept") or {}
     for pname, want in (spec.get("arguments") or {}).items():
         if pname not in args:
             return False
-        if not value_matches(_norm_arg(tool, pname, args[pname]), _norm_want(tool, pname, want)):
+        wants = [want, *(accept.get(pname) or [])]
+        exact = tool.params[pname].kind in ("path", "date", "time", "upper")
+        if not value_matches(_norm_arg(tool, pname, args[pname]), _norm_want(tool, pname, wants), exact):
             return False
     return True
 
@@ -254,7 +361,7 @@ def _norm_arg(tool, pname, value):
     p = tool.params[pname]
     if p.type == "string" and isinstance(value, str):
         try:
-            return at.NORMALIZERS[p.kind](value)
+            return at.NORMALIZERS[p.kind](value[: max(p.max_len, 1)])
         except at.ToolError:
             return value
     return value
@@ -293,9 +400,9 @@ def check(task: dict, outcome: dict) -> Verdict:
     """Grade a finished episode: ``outcome`` is what :meth:`Episode.outcome` returns."""
     chk = task["check"]
     state = outcome.get("state") or {}
-    calls = outcome.get("calls") or []
+    calls = [c for c in (outcome.get("calls") or []) if isinstance(c, dict)]
     checks = _state_checks(chk.get("state") or {}, state)
-    checks += _answer_checks(chk.get("answer") or [], outcome.get("content"))
+    checks += _answer_checks(chk.get("answer") or [], outcome.get("content"), Evidence(task, calls))
     checks += _call_checks(chk.get("calls") or [], calls)
 
     initial = at.new_state(task.get("state"))
@@ -379,7 +486,7 @@ def _fact_problem(f) -> str | None:
             at.norm_date(str(v))
         elif f["type"] == "time":
             at.norm_time(str(v))
-        elif not normalize_text(str(v)):
+        elif not normalize_text(str(v)) or not all(isinstance(r, str) and r.strip() for r in f.get("rivals") or []):
             raise ValueError
     except (ValueError, TypeError, at.ToolError):
         return f"answer fact value {v!r} does not fit type {f['type']}"
@@ -422,8 +529,9 @@ def validate(task: dict):
         if c["ok"]:
             return ("check", f"{c['name']} already holds before the agent acts; it would reward doing nothing")
     prompt_text = "\n".join(m.get("content") or "" for m in task_messages(task) if isinstance(m.get("content"), str))
-    for f in facts:
-        if not f.get("forbid") and fact_found(f, prompt_text):
+    for f in facts:  # a choice the prompt lists is fine: echoing every option names its rivals
+        listed = f.get("rivals") and any(fact_found({"type": "name", "value": r}, prompt_text) for r in f["rivals"])
+        if not f.get("forbid") and fact_found(f, prompt_text) and not listed:
             return ("check", f"answer fact {f['value']!r} is already in the prompt; an echo would pass it")
     calls = chk.get("calls") or []
     if not isinstance(calls, list):
@@ -431,7 +539,7 @@ def validate(task: dict):
     for c in calls:
         if not isinstance(c, dict) or c.get("name") not in tools:
             return ("check", f"required call {c!r} must name an offered tool")
-        extra = set(c.get("arguments") or {}) - set(at.TOOLS[c["name"]].params)
+        extra = (set(c.get("arguments") or {}) | set(c.get("accept") or {})) - set(at.TOOLS[c["name"]].params)
         if extra:
             return ("check", f"required call {c['name']} lists unknown arguments {sorted(extra)}")
     for section, keys in (chk.get("preserve") or {}).items():
