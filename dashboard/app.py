@@ -34,13 +34,17 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from benchloop import __version__
 from benchloop.dashboard import bench_api, chat_api, leaderboard_api, pages, runs_api
 from benchloop.dashboard.context import Dashboard
+from benchloop.dashboard import guard
 from benchloop.dashboard.guard import Guard, is_loopback_host
 
 STATIC = pages.STATIC
@@ -106,6 +110,23 @@ def create_app(
         errs = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:200], "type": e.get("type")} for e in exc.errors()]
         return JSONResponse({"detail": errs}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """A 405 names every method of the path in ``Allow`` (Starlette names only the
+        first route's, so ``DELETE /api/runs/{id}`` was missing from a PUT's answer)."""
+        if exc.status_code == 405:
+            return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed_methods(app, request.url.path))})
+        return await http_exception_handler(request, exc)
+
+    def openapi():
+        """FastAPI's document plus what the Guard middleware answers (421, 400, the token and its 403)."""
+        if app.openapi_schema is None:
+            exempt = {(m, r.path) for r in st.exempt_routes for m in getattr(r, "methods", ())}
+            guard.document(FastAPI.openapi(app), exempt=exempt, loopback_only=st.loopback_only)
+        return app.openapi_schema
+
+    app.openapi = openapi
+
     for role in (pages, runs_api, leaderboard_api, bench_api, chat_api):
         app.include_router(role.router(dash))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
@@ -117,3 +138,12 @@ def create_app(
         st.exempt_routes = list(submissions.routes)
         st.submissions = "on"
     return app
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route serves at ``path``, for a 405's ``Allow`` header."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
+            methods |= route.methods
+    return sorted(methods)

@@ -8,14 +8,47 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import HTTPException
+from fastapi import Path as PathParam
+from pydantic import BaseModel
 
 from benchloop.artifact import valid_run_id
 from benchloop.dashboard import views
 from benchloop.dashboard.index import RunIndex, read_run_dir, signature
 from benchloop.dashboard.jobs import JobManager
+
+
+# ``valid_run_id`` as a JSON-Schema pattern (plus ``maxLength`` 128), so the OpenAPI
+# document says which run ids exist and a client learns it from a 422, not a 400. No
+# look-arounds: pydantic's regex engine has none. A letter or digit first, then runs of
+# letters, digits, '_' and '-', each '.' followed by one of those or by the end, so no
+# '..'. ``tests/test_dashboard_schema.py`` checks it agrees with ``valid_run_id``.
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*\.?$"
+RUN_ID_MAX = 128
+RunId = Annotated[str, PathParam(pattern=RUN_ID_PATTERN, min_length=1, max_length=RUN_ID_MAX, description="a run id: letters, digits, '.', '_' and '-', no '..'", examples=["20260101-000000-qwen3-8b-raw"])]
+# A suite or task id in a URL: same alphabet as a run id (fixed-width ids like tc-001)
+NamePart = Annotated[str, PathParam(pattern=RUN_ID_PATTERN, min_length=1, max_length=RUN_ID_MAX)]
+
+
+class Problem(BaseModel):
+    """The body of every refusal except a 422 from validation: one line saying why."""
+
+    detail: str
+
+
+WHY = {
+    400: "a request the schema allows but this server cannot serve as asked",
+    403: "refused: missing or wrong page token, another origin, or the dashboard listens beyond this machine",
+    404: "no such run, task or benchmark",
+    409: "the run is running (cancel it first) or broken (cannot be compared)",
+}
+
+
+def answers(*codes: int) -> dict:
+    """``responses=`` for a route: each status it can answer besides 200 and 422."""
+    return {c: {"model": Problem, "description": WHY[c]} for c in codes}
 
 
 def bad(detail: str, status: int = 400):

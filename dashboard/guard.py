@@ -41,6 +41,34 @@ def _plain_error(status: int, detail: str) -> tuple[dict, bytes]:
     return start, body
 
 
+PROBLEM_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+TOKEN_SCHEME = "pageToken"
+
+
+def document(openapi: dict, *, exempt: set[tuple[str, str]] = frozenset(), loopback_only: bool = True) -> dict:
+    """Write what :class:`Guard` answers into an OpenAPI document (in place), so the
+    schema lists every status a request can meet before it reaches a route: 421 for a
+    non-loopback ``Host`` (while bound to loopback), 400 for a ``..`` in a path with
+    parameters, and, on state-changing operations except ``exempt`` ``(method, path)``
+    pairs, the page token (a security scheme) and its 403."""
+    problem = {"application/json": {"schema": PROBLEM_SCHEMA}}
+    schemes = openapi.setdefault("components", {}).setdefault("securitySchemes", {})
+    schemes[TOKEN_SCHEME] = {"type": "apiKey", "in": "header", "name": "X-BenchLoop-Token", "description": "the token in the dashboard page's <meta name=\"benchloop-token\">"}
+    for path, ops in (openapi.get("paths") or {}).items():
+        for method, op in ops.items():
+            if not isinstance(op, dict) or method.upper() not in {"GET", "HEAD", "OPTIONS", "TRACE", *UNSAFE_METHODS}:
+                continue
+            res = op.setdefault("responses", {})
+            if loopback_only:
+                res.setdefault("421", {"description": "the Host header is not a loopback name", "content": problem})
+            if "{" in path:
+                res.setdefault("400", {"description": "a path parameter holds '..', '\\' or a NUL byte", "content": problem})
+            if method.upper() in UNSAFE_METHODS and (method.upper(), path) not in exempt:
+                op.setdefault("security", [{TOKEN_SCHEME: []}])
+                res.setdefault("403", {"description": "missing or wrong page token, or another origin", "content": problem})
+    return openapi
+
+
 class Guard:
     """Pure ASGI middleware: path traversal, Host, Origin and token checks, plus the
     security headers on every response. Pure ASGI (not BaseHTTPMiddleware) so SSE

@@ -60,6 +60,8 @@ COLUMNS = {
 FILTERS = ("model", "harness", "provider", "hardware", "profile", "status", "manifest_hash")
 SORTABLE = ("started_at", "finished_at", "overall", "quality", "speed", "reliability", "decode_tok_s", "model", "harness", "provider", "hardware", "profile", "status", "n_tasks", "run_id")
 TEXT_LIMIT = 300
+# Deeper than any store (SQLite's INTEGER is 64-bit: a 23-digit offset would overflow it)
+MAX_OFFSET = 1_000_000_000
 
 
 def _num(v):
@@ -394,7 +396,7 @@ class RunIndex:
         col = sort if sort in SORTABLE else "started_at"
         direction = "ASC" if str(order).lower() == "asc" else "DESC"
         limit = max(1, min(int(limit), 500))
-        offset = max(0, int(offset))
+        offset = max(0, min(int(offset), MAX_OFFSET))
         with self._lock:
             db = self._conn()
             total = db.execute(f"SELECT COUNT(*) FROM runs{sql_where}", args).fetchone()[0]

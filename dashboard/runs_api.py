@@ -5,14 +5,21 @@ artifact cache (detail pages); a broken artifact is shown as broken, never a 500
 from __future__ import annotations
 
 import shutil
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from benchloop import __version__
 from benchloop.dashboard import views
-from benchloop.dashboard.context import Dashboard, bad, check_run_id
-from benchloop.dashboard.index import FILTERS, SORTABLE
+from benchloop.dashboard.context import RUN_ID_MAX, RUN_ID_PATTERN, Dashboard, NamePart, RunId, answers, bad
+from benchloop.dashboard.index import FILTERS, MAX_OFFSET, SORTABLE
+
+Text = Annotated[str, Field(max_length=300)]
+Filter = Annotated[list[Text], Query(max_length=50)]
+SortKey = Literal[SORTABLE]  # type: ignore[valid-type]  # the index's whitelist, as an enum in the schema
+Status = Literal["complete", "incomplete", "broken", "running"]
 
 
 def router(dash: Dashboard) -> APIRouter:
@@ -25,20 +32,18 @@ def router(dash: Dashboard) -> APIRouter:
 
     @r.get("/api/runs", tags=["runs"], summary="List runs (filter, sort, paginate)")
     def list_runs(
-        model: list[str] | None = Query(None),
-        harness: list[str] | None = Query(None),
-        provider: list[str] | None = Query(None),
-        hardware: list[str] | None = Query(None),
-        profile: list[str] | None = Query(None),
-        status: list[str] | None = Query(None),
-        manifest_hash: list[str] | None = Query(None),
-        sort: str = Query("started_at", description=f"one of {', '.join(SORTABLE)}"),
-        order: str = Query("desc", pattern="^(asc|desc)$"),
+        model: Filter = [],
+        harness: Filter = [],
+        provider: Filter = [],
+        hardware: Filter = [],
+        profile: Filter = [],
+        status: Annotated[list[Status], Query(max_length=4)] = [],
+        manifest_hash: Filter = [],
+        sort: SortKey = "started_at",
+        order: Literal["asc", "desc"] = "desc",
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="rows to skip; past the end is an empty page"),
     ):
-        if sort not in SORTABLE:
-            bad(f"sort must be one of {', '.join(SORTABLE)}")
         filters = {"model": model, "harness": harness, "provider": provider, "hardware": hardware, "profile": profile, "status": status, "manifest_hash": manifest_hash}
         running = jobs.active_ids()
         if status and "running" in status:
@@ -53,24 +58,24 @@ def router(dash: Dashboard) -> APIRouter:
     def facets():
         return index.facets()
 
-    @r.get("/api/runs/{run_id}", tags=["runs"], summary="One run without per-task receipts")
-    def run_detail(run_id: str):
+    @r.get("/api/runs/{run_id}", tags=["runs"], summary="One run without per-task receipts", responses=answers(404))
+    def run_detail(run_id: RunId):
         return JSONResponse(views.trim_run(dash.load(run_id)))
 
-    @r.get("/api/runs/{run_id}/artifact", tags=["runs"], summary="The full run.json")
-    def run_artifact(run_id: str):
+    @r.get("/api/runs/{run_id}/artifact", tags=["runs"], summary="The full run.json", responses=answers(404))
+    def run_artifact(run_id: RunId):
         return JSONResponse(dash.load(run_id))
 
-    @r.get("/api/runs/{run_id}/tasks/{suite}/{task_id}", tags=["runs"], summary="One task: full output, checks and agent trace")
-    def task_detail(run_id: str, suite: str, task_id: str):
+    @r.get("/api/runs/{run_id}/tasks/{suite}/{task_id}", tags=["runs"], summary="One task: full output, checks and agent trace", responses=answers(404))
+    def task_detail(run_id: RunId, suite: NamePart, task_id: NamePart):
         run = dash.load(run_id)
         t = views.find_task(run, suite, task_id)
         if t is None:
             bad(f"no task {suite}/{task_id} in run {run_id}", 404)
         return JSONResponse({"run_id": run_id, "model": views.model_name(run), "harness": run.get("harness"), "task": t})
 
-    @r.delete("/api/runs/{run_id}", tags=["runs"], summary="Delete a run directory")
-    def delete_run(run_id: str):
+    @r.delete("/api/runs/{run_id}", tags=["runs"], summary="Delete a run directory", responses=answers(400, 403, 404, 409))
+    def delete_run(run_id: RunId):
         dash.need_control()
         d = dash.run_dir_of(run_id)
         if run_id in jobs.active_ids():
@@ -86,21 +91,12 @@ def router(dash: Dashboard) -> APIRouter:
         index.refresh(force=True)
         return {"deleted": run_id}
 
-    @r.get("/api/compare", tags=["compare"], summary="Compare two or more runs per suite and per task")
-    def compare(runs: list[str] = Query(..., description="run ids; the first is the baseline")):
-        ids = []
-        for item in runs:
-            for part in item.split(","):
-                if part.strip():
-                    ids.append(check_run_id(part.strip()))
-        if len(ids) < 2:
-            bad("give at least two runs: ?runs=A&runs=B")
-        if len(ids) > 8:
-            bad("compare at most 8 runs at once")
-        loaded = [dash.load(i) for i in ids]
+    @r.get("/api/compare", tags=["compare"], summary="Compare two or more runs per suite and per task", responses=answers(404, 409))
+    def compare(runs: Annotated[list[Annotated[str, Field(pattern=RUN_ID_PATTERN, max_length=RUN_ID_MAX)]], Query(min_length=2, max_length=8, description="2 to 8 run ids (?runs=A&runs=B); the first is the baseline")]):
+        loaded = [dash.load(i) for i in runs]
         broken = [x["run_id"] for x in loaded if x.get("status") == "broken"]
         if broken:
-            bad(f"run {broken[0]} is broken and cannot be compared", 422)
+            bad(f"run {broken[0]} is broken and cannot be compared", 409)
         return JSONResponse(views.compare_payload(loaded))
 
     return r

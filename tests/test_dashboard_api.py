@@ -166,7 +166,7 @@ def test_broken_artifacts_are_listed_as_broken_and_never_crash_a_page(runs_dir, 
         assert r.status_code == 200, (path, r.text[:200])
     assert get(srv, "/api/runs/20260103-000000-torn").json()["status"] == "broken"
     r = get(srv, "/api/compare?runs=20260101-000000-seed-00&runs=20260103-000000-torn")
-    assert r.status_code == 422 and "broken" in r.json()["detail"]
+    assert r.status_code == 409 and "broken" in r.json()["detail"]
 
 
 def test_a_killed_run_without_run_json_is_listed_incomplete_from_its_task_log(runs_dir, serve):
@@ -214,7 +214,9 @@ def test_runs_filter_sort_and_paginate(runs_dir, serve):
     assert [len(p) for p in pages] == [5, 5, 2]
     assert sum(pages, []) == sorted(ids)
 
-    assert get(srv, "/api/runs?sort=output;DROP TABLE runs").status_code == 400
+    assert get(srv, "/api/runs?sort=output;DROP TABLE runs").status_code == 422
+    assert get(srv, "/api/runs?offset=12345678901234567890123").status_code == 422  # not a 500 from SQLite
+    assert get(srv, "/api/runs?offset=1000000000").json()["items"] == []
     assert get(srv, "/api/runs?order=sideways").status_code == 422
     assert get(srv, "/api/runs?limit=0").status_code == 422
     facets = get(srv, "/api/runs/facets").json()
@@ -242,8 +244,8 @@ def test_compare_per_suite_and_per_task_with_significance(runs_dir, serve):
     assert differing and all(t["cells"][0]["score"] == t["cells"][2]["score"] for t in cmp["tasks"])
     assert cmp["task_changes"]["better"][0] > 20 and cmp["task_changes"]["worse"][1] == 0
 
-    assert get(srv, "/api/compare", params={"runs": weak["run_id"]}).status_code == 400
-    assert get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", "../../etc")]).status_code == 400
+    assert get(srv, "/api/compare", params={"runs": weak["run_id"]}).status_code == 422
+    assert get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", "../../etc")]).status_code == 422
     assert get(srv, "/api/compare", params=[("runs", weak["run_id"]), ("runs", "20990101-nope")]).status_code == 404
 
 
@@ -552,11 +554,12 @@ def test_static_assets_ship_in_the_package():
 
 
 @pytest.mark.parametrize("kind", ["systemd", "launchd", "windows-task"])
-def test_service_templates(kind, capsys, tmp_path):
+def test_service_templates(kind, capsysbinary, tmp_path):
     from benchloop.dashboard.serve import main, service_template
 
     assert main(["--service-template", kind, "--runs-dir", str(tmp_path / "my runs"), "--port", "9911", "--token", "T0KEN"]) == 0
-    out = capsys.readouterr().out
+    raw = capsysbinary.readouterr().out
+    out = raw.decode("utf-16") if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-8")  # the Windows task is UTF-16, as it declares
     assert "benchloop.dashboard" in out and "9911" in out and "T0KEN" not in out
     if kind == "launchd":
         import plistlib
