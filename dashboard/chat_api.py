@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from benchloop.catalog import PROVIDERS
-from benchloop.dashboard.context import Dashboard, bad
+from benchloop.dashboard.context import Dashboard, answers, bad
 from benchloop.dashboard.jobs import SSE_HEADERS, sse
 
 
@@ -68,7 +68,8 @@ def done_event(res) -> dict:
 def router(dash: Dashboard) -> APIRouter:
     r = APIRouter()
 
-    @r.post("/api/chat", tags=["chat"], summary="Chat with a model; the reply streams as Server-Sent Events")
+    @r.post("/api/chat", tags=["chat"], summary="Chat with a model; the reply streams as Server-Sent Events", response_class=StreamingResponse,
+            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "delta events, then done or error"}, **answers(400, 403)})
     async def chat(body: ChatRequest):
         dash.need_control()
         check_request(body)
