@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import time
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from benchloop.catalog import PROFILES, PROVIDERS
-from benchloop.dashboard.context import Dashboard, bad, check_run_id
+from benchloop.dashboard.context import Dashboard, RunId, answers, bad, check_run_id
 from benchloop.dashboard.jobs import SSE_HEADERS, JobError, runnable_suites, validate_spec
 
 DEFAULT_PROBES = (
@@ -45,9 +45,9 @@ class JobRequest(BaseModel):
 
 
 class EndpointRequest(BaseModel):
-    url: str
-    provider: str = "openai_compat"
-    label: str | None = None
+    url: str = Field(pattern=r"^https?://[^\s/][^\s]*$", max_length=500, description="http:// or https:// URL, no spaces")
+    provider: Literal["openai_compat", "ollama"] = "openai_compat"
+    label: str | None = Field(None, max_length=200)
 
 
 def guess_provider(url: str) -> str:
@@ -125,7 +125,7 @@ def router(dash: Dashboard) -> APIRouter:
         st.models_cache = (time.monotonic(), out)
         return out
 
-    @r.post("/api/endpoints", tags=["models"], summary="Add an endpoint to discover models on (kept in memory)")
+    @r.post("/api/endpoints", tags=["models"], summary="Add an endpoint to discover models on (kept in memory)", responses=answers(400, 403))
     def add_endpoint(body: EndpointRequest):
         dash.need_control()
         url = body.url.strip().rstrip("/")
@@ -159,16 +159,17 @@ def router(dash: Dashboard) -> APIRouter:
             bad(f"no benchmark {run_id} started by this server", 404)
         return job
 
-    @r.get("/api/jobs/{run_id}", tags=["benchmark"])
-    def get_job(run_id: str):
+    @r.get("/api/jobs/{run_id}", tags=["benchmark"], responses=answers(404))
+    def get_job(run_id: RunId):
         return job_of(run_id).public()
 
-    @r.get("/api/jobs/{run_id}/events", tags=["benchmark"], summary="Live progress (Server-Sent Events)")
-    def job_events(run_id: str):
+    @r.get("/api/jobs/{run_id}/events", tags=["benchmark"], summary="Live progress (Server-Sent Events)", response_class=StreamingResponse,
+           responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}, "description": "progress events until the run ends"}, **answers(404)})
+    def job_events(run_id: RunId):
         return StreamingResponse(jobs.events(job_of(run_id)), media_type="text/event-stream", headers=SSE_HEADERS)
 
-    @r.post("/api/jobs/{run_id}/cancel", tags=["benchmark"], summary="Cancel a benchmark (the run keeps what it finished, marked incomplete)")
-    def cancel_job(run_id: str):
+    @r.post("/api/jobs/{run_id}/cancel", tags=["benchmark"], summary="Cancel a benchmark (the run keeps what it finished, marked incomplete)", responses=answers(403, 404))
+    def cancel_job(run_id: RunId):
         dash.need_control()
         job = jobs.cancel(check_run_id(run_id))
         if job is None:
