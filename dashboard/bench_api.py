@@ -18,7 +18,8 @@ from pydantic import BaseModel, Field
 
 from benchloop.catalog import PROFILES, PROVIDERS
 from benchloop.dashboard.context import Dashboard, RunId, answers, bad, check_run_id
-from benchloop.dashboard.jobs import SSE_HEADERS, JobError, runnable_suites, validate_spec
+from benchloop.dashboard.jobs import SSE_HEADERS
+from benchloop.dashboard.jobspec import JobBusy, JobError, estimate, expected_total, preflight, runnable_suites, validate_spec
 
 DEFAULT_PROBES = (
     ("Ollama", "ollama", "http://127.0.0.1:11434"),
@@ -40,6 +41,8 @@ class JobRequest(BaseModel):
     max_tokens: int | None = None
     parallel: int | None = None
     timeout: float | None = None
+    trials: int | None = Field(None, description="speed suite repetitions per scenario")
+    concurrency: str | None = Field(None, description="speed suite concurrency sweep levels, e.g. 1,2,4")
     remote: bool | None = None
     api_key: Any = Field(None, description="key for a remote endpoint; passed to the run's environment only, never stored or echoed")
 
@@ -138,16 +141,39 @@ def router(dash: Dashboard) -> APIRouter:
         st.models_cache = (0.0, None)
         return {"endpoints": [{"label": e[0], "provider": e[1], "url": e[2]} for e in st.endpoints]}
 
-    @r.post("/api/jobs", tags=["benchmark"], summary="Start a benchmark (a benchloop run subprocess)")
-    def start_job(body: JobRequest):
-        dash.need_control()
+    def checked(body: JobRequest) -> tuple[dict, str | None]:
         from benchloop.harnesses import available
 
         try:
-            spec, key = validate_spec(body.model_dump(), available_suites=runnable_suites(), available_harnesses=available())
+            return validate_spec(body.model_dump(), available_suites=runnable_suites(), available_harnesses=available())
         except JobError as exc:
             bad(str(exc))
-        return jobs.start(spec, key).public()
+
+    @r.post("/api/jobs/check", tags=["benchmark"], summary="Check a benchmark before starting it: endpoint and model, task count, time estimate",
+            responses={400: {"description": "the request is not a valid benchmark"}, 403: {"description": "control is disabled (bound beyond loopback) or the token is missing"}})
+    def check_job(body: JobRequest):
+        dash.need_control()
+        spec, key = checked(body)
+        total = expected_total(spec)
+        earlier = dash.index.query(filters={"model": [spec["model"]], "status": ["complete"]}, limit=20)["items"]
+        problem = preflight(spec, key)
+        return {"ok": problem is None, "message": problem or "ready", "total": total, "running": jobs.busy(), **estimate(spec, total, earlier)}
+
+    @r.post("/api/jobs", tags=["benchmark"], summary="Start a benchmark (a benchloop run subprocess); refused while one runs",
+            responses={400: {"description": "invalid request, or the endpoint or model is not there (no job is created)"}, 403: {"description": "control is disabled or the token is missing"}, 409: {"description": "a benchmark is already running"}})
+    def start_job(body: JobRequest):
+        dash.need_control()
+        spec, key = checked(body)
+        running = jobs.busy()
+        if running:
+            bad(str(JobBusy(running)), 409)
+        problem = preflight(spec, key)
+        if problem:
+            bad(problem)
+        try:
+            return jobs.start(spec, key).public()
+        except JobBusy as exc:
+            bad(str(exc), 409)
 
     @r.get("/api/jobs", tags=["benchmark"], summary="Benchmarks started by this server")
     def list_jobs():

@@ -6,6 +6,12 @@ dashboard down, and cancelling is a signal to a process group. Progress is read 
 run's own ``tasks.jsonl`` (appended as each task finishes), so what the browser sees is
 exactly what the artifact holds; it goes to the browser as Server-Sent Events.
 
+Jobs outlive the dashboard: the job list is kept in ``<runs dir>/.jobs/jobs.json``
+(public settings only) and read back on start; a benchmark whose process still runs is
+followed again, one that died with the old server is settled from its artifact. One
+benchmark runs at a time (a second Start is refused with 409 while one runs), so two
+runs never share a GPU and distort each other's speed.
+
 Secrets: an API key given for a remote endpoint is handed to the subprocess in its
 environment (``BENCHLOOP_API_KEY``) only: never on its command line, never in the job
 record, never in a log line written here.
@@ -15,25 +21,20 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchloop.artifact import new_run_id, utcnow, valid_run_id
-from benchloop.catalog import PROFILES, PROVIDERS, SUITES
+from benchloop.dashboard.jobspec import JobBusy, JobError, build_argv, expected_total, runnable_suites, validate_spec  # noqa: F401  (re-exported)
 
-SUITE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-TASK_ID = re.compile(r"^[a-z]{2,3}-\d{3}$")
 MAX_LOG_TAIL = 4000
 
 
-class JobError(ValueError):
-    """A bad job request; the message is shown to the user as is."""
+JOBS_FILE = "jobs.json"
 
 
 @dataclass
@@ -50,11 +51,16 @@ class Job:
     state: str = "running"  # running | complete | incomplete | failed | cancelled
     message: str = ""
     cancel_requested: bool = False
+    pid: int | None = None
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.run_id
+
+    def saved(self) -> dict:
+        """What jobs.json keeps (no key was ever part of a job)."""
+        return {k: getattr(self, k) for k in ("run_id", "spec", "argv", "total", "log_path", "started_at", "ended_at", "returncode", "state", "message", "cancel_requested", "pid")}
 
     def public(self) -> dict:
         return {
@@ -116,98 +122,21 @@ def sse(event: str, data) -> str:
 SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # no caching, no proxy buffering
 
 
-def validate_spec(body: dict, *, available_suites: list[str], available_harnesses: list[str]) -> tuple[dict, str | None]:
-    """Check a start request and return (public spec, api key). Every value ends up as
-    one ``--flag=value`` argument, so a value cannot smuggle in another flag."""
-    if not isinstance(body, dict):
-        raise JobError("the request body must be a JSON object")
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip() or len(model) > 300 or "\n" in model:
-        raise JobError("model is required (a model name, up to 300 characters)")
-    provider = body.get("provider") or "ollama"
-    if provider not in PROVIDERS:
-        raise JobError(f"provider must be one of {', '.join(PROVIDERS)}")
-    endpoint = body.get("endpoint") or None
-    if provider != "llamacpp":
-        if not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")) or len(endpoint) > 500 or any(c.isspace() for c in endpoint):
-            raise JobError("endpoint must be an http:// or https:// URL")
-    else:
-        endpoint = None
-    suites = body.get("suites") or []
-    if isinstance(suites, str):
-        suites = [s.strip() for s in suites.split(",") if s.strip()]
-    if not isinstance(suites, list) or not all(isinstance(s, str) and SUITE_NAME.match(s) for s in suites):
-        raise JobError("suites must be a list of suite names")
-    bad = [s for s in suites if s not in available_suites]
-    if bad:
-        raise JobError(f"unknown suite {bad[0]!r}; available: {', '.join(available_suites)}")
-    profile = body.get("profile") or None
-    if profile is not None and profile not in PROFILES:
-        raise JobError(f"profile must be one of {', '.join(PROFILES)}")
-    harness = body.get("harness") or "raw"
-    if harness not in available_harnesses:
-        raise JobError(f"unknown harness {harness!r}; available: {', '.join(available_harnesses)}")
-    tasks = body.get("tasks") or []
-    if isinstance(tasks, str):
-        tasks = [t.strip() for t in tasks.split(",") if t.strip()]
-    if not isinstance(tasks, list) or len(tasks) > 500 or not all(isinstance(t, str) and TASK_ID.match(t) for t in tasks):
-        raise JobError("tasks must be task ids like rm-001")
-    spec = {"model": model.strip(), "provider": provider, "endpoint": endpoint, "suites": suites, "profile": profile, "harness": harness, "tasks": tasks}
-    for key, lo, hi in (("max_tokens", 1, 65536), ("parallel", 0, 16)):
-        v = body.get(key)
-        if v in (None, ""):
-            continue
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise JobError(f"{key} must be a whole number from {lo} to {hi}")
-        spec[key] = v
-    v = body.get("timeout")
-    if v not in (None, ""):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 3600:
-            raise JobError("timeout must be a number of seconds up to 3600")
-        spec["timeout"] = float(v)
-    if body.get("remote") in (True, False):
-        spec["remote"] = body["remote"]
-    key = body.get("api_key") or None
-    if key is not None and (not isinstance(key, str) or len(key) > 4096 or "\n" in key):
-        raise JobError("api_key must be a single line of text")
-    return spec, key
-
-
-def build_argv(spec: dict, run_id: str, runs_dir: str) -> list[str]:
-    argv = [sys.executable, "-m", "benchloop", "run", f"--model={spec['model']}", f"--provider={spec['provider']}", f"--runs-dir={runs_dir}", f"--run-id={run_id}", f"--harness={spec['harness']}"]
-    shown = {"suites": ",".join, "timeout": lambda v: f"{v:g}"}  # how a spec value is written on the flag
-    for key in ("endpoint", "suites", "profile", "max_tokens", "parallel", "timeout"):
-        if spec.get(key):
-            argv.append(f"--{key.replace('_', '-')}={shown.get(key, str)(spec[key])}")
-    argv += [f"--task={t}" for t in spec.get("tasks") or []]
-    if spec.get("remote") is True:
-        argv.append("--remote")
-    elif spec.get("remote") is False:
-        argv.append("--local")
-    return argv
-
-
-def runnable_suites() -> list[str]:
-    """The catalog's suites whose pytest module ships in this build (what ``benchloop
-    run`` can run), in catalog order."""
-    from benchloop.paths import suites_dir
-
-    d = suites_dir()
-    return [s for s in SUITES if (d / f"test_{s}.py").is_file()]
-
-
-def expected_total(spec: dict) -> int | None:
-    """How many tasks the run will have, so the progress bar has an end (best effort)."""
+def pid_alive(pid: int | None) -> bool:
+    """Whether a process with this id exists (a zombie counts as gone)."""
+    if not pid:
+        return False
     try:
-        from benchloop.tasks import load_suite, select
-
-        suites = spec.get("suites") or runnable_suites()
-        n = 0
-        for s in suites:
-            n += len(select(load_suite(s)["tasks"], profile=spec.get("profile") or "full", only=spec.get("tasks") or None))
-        return n
-    except Exception:  # the subprocess reports real problems itself
-        return None
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    try:  # Linux: a zombie has exited already
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 class JobManager:
@@ -218,6 +147,48 @@ class JobManager:
         self.jobs: dict[str, Job] = {}
         self.grace_s = grace_s
         self._lock = threading.Lock()
+        self._restore()
+
+    # ---- the job list on disk ----------------------------------------------------
+    def _save(self) -> None:
+        from benchloop.artifact import write_json_atomic
+
+        with self._lock:
+            data = {"version": 1, "jobs": [j.saved() for j in sorted(self.jobs.values(), key=lambda j: j.started_at)][-200:]}
+        try:
+            write_json_atomic(self.log_dir() / JOBS_FILE, data)
+        except OSError:  # a read-only runs dir: jobs live in memory only
+            pass
+
+    def _restore(self) -> None:
+        """Read jobs.json back: a job whose process still runs is followed again; one that
+        died with the previous server is settled from its run's artifact."""
+        try:
+            data = json.loads((Path(self.runs_dir) / ".jobs" / JOBS_FILE).read_text(encoding="utf-8"))
+            saved = [d for d in data.get("jobs") or [] if isinstance(d, dict)]
+        except (OSError, ValueError, AttributeError):
+            return
+        for d in saved:
+            try:
+                if not valid_run_id(d.get("run_id") or "") or not isinstance(d.get("spec"), dict):
+                    continue
+                job = Job(run_id=d["run_id"], runs_dir=self.runs_dir, spec=d["spec"], argv=list(d.get("argv") or []), total=d.get("total"), log_path=str(d.get("log_path") or ""),
+                          started_at=str(d.get("started_at") or ""), ended_at=d.get("ended_at"), returncode=d.get("returncode"), state=str(d.get("state") or "failed"),
+                          message=str(d.get("message") or ""), cancel_requested=bool(d.get("cancel_requested")), pid=d.get("pid") if isinstance(d.get("pid"), int) else None)
+            except (TypeError, ValueError):
+                continue
+            self.jobs[job.run_id] = job
+            if job.state == "running":
+                if job.pid and pid_alive(job.pid):
+                    threading.Thread(target=self._watch, args=(job,), name=f"benchloop-job-{job.run_id}", daemon=True).start()
+                else:
+                    self._settle(job, None)
+                    job.message = job.message if job.state != "failed" else "the dashboard stopped while this benchmark ran; " + (job.message or "no artifact")
+
+    def busy(self) -> str | None:
+        """The run id of the benchmark running now, if any."""
+        running = sorted(self.active_ids())
+        return running[0] if running else None
 
     def log_dir(self) -> Path:
         d = Path(self.runs_dir) / ".jobs"
@@ -225,6 +196,10 @@ class JobManager:
         return d
 
     def start(self, spec: dict, api_key: str | None = None) -> Job:
+        """Start ``benchloop run`` for ``spec``; :class:`JobBusy` while another one runs."""
+        running = self.busy()
+        if running:
+            raise JobBusy(running)
         run_id = new_run_id(spec["model"])
         assert valid_run_id(run_id)
         argv = build_argv(spec, run_id, self.runs_dir)
@@ -242,15 +217,27 @@ class JobManager:
             job.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, **kw)
         finally:
             log.close()
+        job.pid = job.proc.pid
         with self._lock:
             self.jobs[run_id] = job
+        self._save()
         threading.Thread(target=self._watch, args=(job,), name=f"benchloop-job-{run_id}", daemon=True).start()
         return job
 
     def _watch(self, job: Job) -> None:
-        rc = job.proc.wait()
+        if job.proc is not None:
+            rc = job.proc.wait()
+        else:  # adopted from a previous server: poll its pid
+            while pid_alive(job.pid):
+                time.sleep(0.5)
+            rc = None
+        self._settle(job, rc)
+        self._save()
+
+    def _settle(self, job: Job, rc: int | None) -> None:
+        """The job's final state, from its run.json (or the log tail when there is none)."""
         job.returncode = rc
-        job.ended_at = utcnow()
+        job.ended_at = job.ended_at or utcnow()
         status = None
         rj = job.run_dir / "run.json"
         if rj.exists():
@@ -266,7 +253,7 @@ class JobManager:
             job.message = f"run {status}"
         else:
             job.state = "failed"
-            job.message = self.log_tail(job) or f"benchloop run exited with status {rc}"
+            job.message = self.log_tail(job) or (f"benchloop run exited with status {rc}" if rc is not None else "benchloop run ended without an artifact")
 
     def log_tail(self, job: Job) -> str:
         """The last lines the subprocess printed (for a failed start: its one-line reason)."""
@@ -299,12 +286,17 @@ class JobManager:
         """Ctrl-C first (pytest finishes the session and writes an ``incomplete``
         artifact), then SIGTERM, then SIGKILL, each to the whole process group."""
         job = self.jobs.get(run_id)
-        if job is None or job.proc is None:
-            return job
-        if job.state != "running":
+        if job is None or job.state != "running":
             return job
         job.cancel_requested = True
-        threading.Thread(target=self._stop, args=(job,), daemon=True).start()
+        self._save()
+        if job.proc is not None:
+            threading.Thread(target=self._stop, args=(job,), daemon=True).start()
+        elif job.pid and os.name == "posix":  # adopted: signal its process group
+            try:
+                os.killpg(job.pid, signal.SIGINT)
+            except OSError:
+                pass
         return job
 
     def _stop(self, job: Job) -> None:

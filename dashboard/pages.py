@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from benchloop import __version__
 from benchloop.dashboard.context import Dashboard
+from benchloop.dashboard.leaderboard_api import board_payload
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -33,9 +34,9 @@ def router(dash: Dashboard) -> APIRouter:
     @r.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page():
         try:
-            lb = dash.leaderboard_data()
+            lb = board_payload(dash)
         except Exception:  # the page must load even if the index cannot
-            lb = {"groups": [], "unranked": 0}
+            lb = {"groups": [], "unranked": 0, "boards": []}
         boot = {"leaderboard": lb, "version": __version__, "control": st.allow_control, "submissions": st.submissions}
         html = template.replace("__BENCHLOOP_TOKEN__", st.csrf_token).replace("__BENCHLOOP_BOOT__", boot_json(boot))
         return HTMLResponse(html)

@@ -7,10 +7,14 @@ Model output is passed through as data (strings in JSON); the browser renders it
 """
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from benchloop.catalog import SUITES
 
 HEAVY_TASK_FIELDS = ("request", "response", "prompt", "reasoning", "turns", "checks", "tool_calls", "server_timings", "detail")
 PREVIEW_CHARS = 160
+SUITE_ORDER = list(SUITES)
 
 
 def _num(v):
@@ -33,6 +37,7 @@ def task_row(t: dict) -> dict:
     turns = t.get("turns")
     out["n_turns"] = len(turns) if isinstance(turns, list) else 0
     out["n_checks"] = len(t.get("checks")) if isinstance(t.get("checks"), list) else 0
+    out["kind"] = task_kind(t)
     return out
 
 
@@ -125,6 +130,87 @@ def leaderboard(rows: list[dict]) -> dict:
     return {"groups": out, "unranked": unranked}
 
 
+# ------------------------------------------------------------- one board per formula
+BOARD_KEY = ("model", "harness", "hardware", "provider", "task_set")
+BOARDS = {
+    "local": "Local: models served on the machine that ran them (overall = 0.55·quality + 0.20·speed + 0.25·reliability)",
+    "remote": "Remote endpoints (overall = 0.50·quality + 0.25·speed + 0.25·reliability; speed from TTFT and content tok/s)",
+}
+PARAMS = re.compile(r"(?<![a-z0-9.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z0-9])", re.I)
+QUANT = re.compile(r"(?<![a-z0-9])(i?q\d(?:_[0-9a-z]+)*|bf16|f16|fp16|fp8|f32|int[48]|awq|gptq|mxfp4)(?![a-z0-9])", re.I)
+
+
+def size_and_quant(row: dict) -> tuple[str | None, str | None]:
+    """Parameter count and quantization: the run's own when it recorded them, else read
+    from the model name (``qwen3:8b`` -> 8B, ``…-Q4_K_M.gguf`` -> Q4_K_M); None when unknown."""
+    name = str(row.get("model") or "")
+    params = row.get("parameters")
+    if not params:
+        m = PARAMS.search(name.replace("_", "-"))
+        params = f"{m.group(1)}{m.group(2).upper()}" if m else None
+    quant = row.get("quantization")
+    if not quant:
+        m = QUANT.search(name.replace("-", " ").replace(".", " "))
+        quant = m.group(1).upper() if m else None
+    return (str(params)[:20] if params else None, str(quant)[:20] if quant else None)
+
+
+def task_set_name(profile: str | None, suites) -> str:
+    """A task set in words: ``full · 7 suites``, ``quick · reasonmath``."""
+    names = [s for s in SUITE_ORDER if s in suites] + sorted(s for s in suites if s not in SUITE_ORDER)
+    what = ", ".join(names) if len(names) <= 2 else f"{len(names)} suites"
+    return f"{profile or 'custom'} · {what or 'no suites'}"
+
+
+def boards(rows: list[dict]) -> dict:
+    """The leaderboard to choose from: one table per board (local or remote formula;
+    never ranked together), one row per model × harness × hardware × provider × task
+    set (its best complete run), a column per suite (blank where the row did not run
+    it). Both harnesses of one model are rows of the same table: harness is what you
+    compare, not a reason to split. Runs without a manifest hash are not ranked."""
+    cells: dict[tuple, dict] = {}
+    for r in rows:
+        if r.get("status") != "complete" or not r.get("manifest_hash"):
+            continue
+        suites = r.get("suites") or {}
+        ts = task_set_name(r.get("profile"), suites)
+        board = "remote" if r.get("remote") or r.get("formula") == "remote" else "local"
+        key = (board,) + tuple((ts if k == "task_set" else r.get(k)) or "" for k in BOARD_KEY)
+        cell = cells.get(key)
+        if cell is None:
+            cells[key] = {"best": r, "n_runs": 1, "board": board, "task_set": ts}
+        else:
+            cell["n_runs"] += 1
+            if _better(r, cell["best"]):
+                cell["best"] = r
+    out = {b: {"board": b, "title": t, "rows": [], "suites": set(), "task_sets": set()} for b, t in BOARDS.items()}
+    for cell in cells.values():
+        b = cell["best"]
+        params, quant = size_and_quant(b)
+        board = out[cell["board"]]
+        board["suites"].update(b.get("suites") or {})
+        board["task_sets"].add(cell["task_set"])
+        board["rows"].append({
+            "run_id": b["run_id"], "model": b.get("model"), "harness": b.get("harness"), "hardware": b.get("hardware"),
+            "provider": b.get("provider"), "profile": b.get("profile"), "task_set": cell["task_set"], "parameters": params,
+            "quantization": quant, "formula": b.get("formula"), "overall": b.get("overall"), "quality": b.get("quality"),
+            "speed": b.get("speed"), "reliability": b.get("reliability"), "decode_tok_s": b.get("decode_tok_s"),
+            "ttft_ms": b.get("ttft_ms"), "started_at": b.get("started_at"), "n_runs": cell["n_runs"],
+            "suites": {s: {"score": v.get("score"), "n": v.get("n"), "ci95": v.get("ci95")} for s, v in (b.get("suites") or {}).items() if isinstance(v, dict)},
+        })
+    result = []
+    for board in out.values():
+        if not board["rows"]:
+            continue
+        board["rows"].sort(key=lambda e: (-(e["overall"] if e["overall"] is not None else -1.0), e["model"] or "", e["harness"] or ""))
+        for i, e in enumerate(board["rows"], 1):
+            e["rank"] = i
+        board["suites"] = [s for s in SUITE_ORDER if s in board["suites"]] + sorted(s for s in board["suites"] if s not in SUITE_ORDER)
+        board["task_sets"] = sorted(board["task_sets"])
+        result.append(board)
+    return {"boards": result}
+
+
 def _better(a: dict, b: dict) -> bool:
     """Higher overall wins; a tie goes to the newer run."""
     oa, ob = a.get("overall"), b.get("overall")
@@ -153,6 +239,33 @@ def run_header(run: dict) -> dict:
         "quality": _num(sc.get("quality")),
         "speed": _num(sc.get("speed")),
         "reliability": _num(sc.get("reliability")),
+    }
+
+
+COMPARE_OUTPUT_CHARS = 600
+
+
+def task_kind(t: dict) -> str:
+    """What happened to a task, in one word: error (the provider or harness failed; no
+    answer to judge), skipped, pass, partial or wrong (an answer that the checker rejected)."""
+    if t.get("error"):
+        return "error"
+    if t.get("skipped"):
+        return "skipped"
+    if t.get("passed"):
+        return "pass"
+    score = _num(t.get("score"))
+    return "partial" if score else "wrong"
+
+
+def compare_cell(t: dict) -> dict:
+    """One task of one run in the compare view: verdict, the start of its output (or its
+    error) to read side by side, and the checker's reason."""
+    out = t.get("output") if isinstance(t.get("output"), str) else ""
+    return {
+        "score": _num(t.get("score")), "passed": bool(t.get("passed")), "error": bool(t.get("error")), "kind": task_kind(t),
+        "latency_ms": _num(t.get("latency_ms")), "output": out[:COMPARE_OUTPUT_CHARS], "output_chars": len(out),
+        "error_text": str(t.get("error"))[:300] if t.get("error") else None, "reason": str(t.get("reason") or "")[:300],
     }
 
 
@@ -206,8 +319,8 @@ def compare_tables(runs: list[dict]) -> dict:
         cells = []
         for m in by_run:
             t = m.get(k)
-            cells.append(None if t is None else {"score": _num(t.get("score")), "passed": bool(t.get("passed")), "error": bool(t.get("error")), "latency_ms": _num(t.get("latency_ms"))})
-        scores = {None if c is None else c["score"] for c in cells}
+            cells.append(None if t is None else compare_cell(t))
+        scores = {None if c is None else (c["score"], c["kind"]) for c in cells}
         for i, c in enumerate(cells[1:]):
             if cells[0] and c and cells[0]["score"] is not None and c["score"] is not None:
                 if c["score"] > cells[0]["score"]:

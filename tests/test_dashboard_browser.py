@@ -28,6 +28,7 @@ XSS = "<img src=x onerror=\"window.__xss=1;alert('img')\"><script>window.__xss=2
 AGENT_RUN = "20260201-090000-qwen3-8b-agent"
 XSS_RUN = "20260201-090500-xss-run"
 BASE_RUN = "20260201-091000-smollm2-base"
+OUR_SCRIPTS = (Path(__file__).resolve().parents[1] / "dashboard" / "static" / "index.html").read_text(encoding="utf-8").count("<script")
 
 
 def agent_task() -> dict:
@@ -119,11 +120,11 @@ def goto(site, hash_, ready):
 
 def assert_inert(site):
     """No payload ran, no element came out of data: no <img> at all (the UI has none),
-    only our three <script> elements, no dialog, no __xss marker."""
+    only our own <script> elements, no dialog, no __xss marker."""
     page = site["page"]
     assert page.evaluate("() => window.__xss") is None
     assert page.evaluate("() => document.querySelectorAll('img, iframe, object, embed').length") == 0
-    assert page.evaluate("() => document.querySelectorAll('script').length") == 3
+    assert page.evaluate("() => document.querySelectorAll('script').length") == OUR_SCRIPTS
     assert page.evaluate("() => [...document.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length") == 0
     assert site["log"]["dialogs"] == []
 

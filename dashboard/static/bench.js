@@ -1,0 +1,225 @@
+"use strict";
+(function () {
+  const BL = window.BL;
+  const { h, append, clear, fmt, ci, short, when, badge, link, runHash, taskHash, errorBox, json, textBlock, api, postStream, chartReady, PALETTE, destroyCharts, chartBox, drawChart, state, view, BOOT, TOKEN } = BL;
+  // ------------------------------------------------------------------- models
+  async function loadModels(refresh) {
+    if (!state.models || refresh) state.models = await api("/api/models" + (refresh ? "?refresh=1" : ""));
+    return state.models;
+  }
+  function modelChoices() {
+    const out = [];
+    const m = state.models || {};
+    (m.embedded || []).forEach((e) => out.push({ provider: "llamacpp", endpoint: "", model: e.model, label: "embedded" }));
+    (m.endpoints || []).forEach((e) => (e.models || []).forEach((name) => out.push({ provider: e.provider, endpoint: e.url, model: name, label: e.label })));
+    return out;
+  }
+  function useModel(choice, where) { state.prefill = choice; location.hash = "#/" + where; }
+  async function pageModels(_args, seq) {
+    append(view, h("h1", { text: "Models" }), h("p", { class: "muted", text: "The embedded engine, and models served on this machine by Ollama (11434), LM Studio (1234), llama-server / vLLM (8000, 8080), Jan (1337) and any endpoint you add." }));
+    const holder = h("div", {}, h("p", { class: "muted", text: "Looking for local servers…" }));
+    const addUrl = h("input", { type: "url", placeholder: "http://127.0.0.1:8081", "aria-label": "endpoint URL" });
+    const addProv = h("select", { "aria-label": "provider" }, h("option", { value: "openai_compat", text: "OpenAI-compatible" }), h("option", { value: "ollama", text: "Ollama" }));
+    append(view, h("div", { class: "toolbar" }, h("button", { text: "Refresh", onclick: async () => { await loadModels(true); draw(); } }), h("span", { class: "spacer" }), addUrl, addProv, h("button", { text: "Add endpoint", onclick: async () => {
+      try { await api("/api/endpoints", { method: "POST", body: { url: addUrl.value, provider: addProv.value } }); await loadModels(true); draw(); } catch (e) { append(holder, errorBox(e)); }
+    } })), holder);
+    function actions(choice) {
+      return h("span", {}, h("button", { text: "Benchmark", onclick: () => useModel(choice, "benchmark") }), " ", h("button", { text: "Chat", onclick: () => useModel(choice, "chat") }));
+    }
+    function draw() {
+      if (seq !== state.routeSeq) return;
+      clear(holder);
+      const m = state.models || {};
+      if (m.note) append(holder, h("div", { class: "note", text: m.note }));
+      append(holder, h("h2", { text: "Embedded (llama.cpp in-process)" }));
+      append(holder, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["model", "parameters", "quantization", "state", ""].map((c) => h("th", { text: c })))), h("tbody", {}, (m.embedded || []).map((e) => h("tr", { "data-model": e.model }, h("td", { class: "mono", text: e.model }), h("td", { text: e.parameters || "—" }), h("td", { text: e.quantization || "—" }), h("td", {}, !e.engine ? badge("xllamacpp not installed", "fail") : e.downloaded ? badge("ready", "pass") : badge("downloads on first use", "warn")), h("td", {}, actions({ provider: "llamacpp", endpoint: "", model: e.model }))))))));
+      append(holder, h("h2", { text: "Servers" }));
+      append(holder, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["server", "URL", "provider", "state", "models"].map((c) => h("th", { text: c })))), h("tbody", {}, (m.endpoints || []).map((e) => h("tr", { "data-endpoint": e.url }, h("td", { text: e.label }), h("td", { class: "mono", text: e.url }), h("td", { text: e.provider }), h("td", {}, e.reachable ? badge(`${e.models.length} model(s)`, "pass") : badge("not running", "cancelled"), e.error && e.reachable ? h("div", { class: "small muted", text: e.error }) : null),
+        h("td", {}, (e.models || []).map((name) => h("div", { class: "toolbar" }, h("span", { class: "mono", text: name }), actions({ provider: e.provider, endpoint: e.url, model: name }))))))))));
+    }
+    try { await loadModels(false); } catch (e) { clear(holder); append(holder, errorBox(e)); return; }
+    draw();
+  }
+
+  // ---------------------------------------------------------------- benchmark
+  function field(label, input) { return h("label", {}, label, input); }
+  function providerFields(prefill) {
+    const provider = h("select", { name: "provider", "aria-label": "provider" }, ["llamacpp", "ollama", "openai_compat"].map((p) => h("option", { value: p, text: { llamacpp: "embedded (llama.cpp)", ollama: "Ollama", openai_compat: "OpenAI-compatible" }[p] })));
+    const endpoint = h("input", { name: "endpoint", type: "url", placeholder: "http://127.0.0.1:11434" });
+    const model = h("input", { name: "model", list: "model-choices", placeholder: "smollm2-135m", autocomplete: "off" });
+    const key = h("input", { name: "api_key", type: "password", autocomplete: "off", placeholder: "only for a remote endpoint" });
+    const dl = h("datalist", { id: "model-choices" });
+    function sync() {
+      const emb = provider.value === "llamacpp";
+      endpoint.disabled = emb;
+      key.disabled = emb;
+      if (!emb && !endpoint.value) endpoint.value = provider.value === "ollama" ? "http://127.0.0.1:11434" : "http://127.0.0.1:8080";
+      clear(dl);
+      modelChoices().filter((c) => c.provider === provider.value && (emb || !endpoint.value || c.endpoint === endpoint.value.replace(/\/$/, ""))).forEach((c) => append(dl, h("option", { value: c.model })));
+    }
+    provider.addEventListener("change", () => { endpoint.value = ""; sync(); });
+    endpoint.addEventListener("change", sync);
+    const p = prefill || { provider: "llamacpp", endpoint: "", model: "smollm2-135m" };
+    provider.value = p.provider; endpoint.value = p.endpoint || ""; model.value = p.model || "";
+    sync();
+    loadModels(false).then(sync).catch(() => {});
+    return { provider, endpoint, model, key, dl, values: () => ({ provider: provider.value, endpoint: provider.value === "llamacpp" ? null : endpoint.value || null, model: model.value.trim(), api_key: key.value || null }) };
+  }
+  async function pageBenchmark(args, seq) {
+    append(view, h("h1", { text: "Benchmark" }));
+    const pf = providerFields(state.prefill);
+    state.prefill = null;
+    const form = h("div", { class: "panel" });
+    const progress = h("div", { id: "job" });
+    const jobsBox = h("div");
+    append(view, form, progress, jobsBox);
+    const suites = state.suites || (state.suites = await api("/api/suites"));
+    if (seq !== state.routeSeq) return;
+    const harness = h("select", { name: "harness", "aria-label": "harness" }, suites.harnesses.map((x) => h("option", { value: x, text: x })));
+    const profile = h("select", { name: "profile", "aria-label": "profile" }, h("option", { value: "", text: "full (every task)" }), h("option", { value: "quick", text: "quick" }), h("option", { value: "core", text: "core" }), h("option", { value: "full", text: "full" }));
+    const tasks = h("input", { name: "tasks", placeholder: "e.g. rm-001, rm-002 (optional)" });
+    const maxTokens = h("input", { name: "max_tokens", type: "number", min: 1, placeholder: "suite default" });
+    const suiteBoxes = suites.suites.filter((s) => !s.error).map((s) => h("input", { type: "checkbox", name: "suite", value: s.suite, checked: true }));
+    const start = h("button", { class: "primary", text: "Start benchmark", id: "start-benchmark" });
+    append(form, pf.dl, h("div", { class: "form" }, field("Provider", pf.provider), field("Endpoint", pf.endpoint), field("Model", pf.model), field("API key (remote only; never stored)", pf.key), field("Harness", harness), field("Profile", profile), field("Task ids", tasks), field("Max tokens per reply", maxTokens)),
+      h("h3", { text: "Suites" }), h("div", { class: "checks" }, suites.suites.filter((s) => !s.error).map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: `${s.suite} (${s.full} tasks; quick ${s.quick}, core ${s.core})` })))),
+      h("div", { class: "toolbar" }, h("span", { class: "spacer" }), start));
+    start.addEventListener("click", async () => {
+      const v = pf.values();
+      const body = Object.assign(v, { harness: harness.value, profile: profile.value || null, suites: suiteBoxes.filter((b) => b.checked).map((b) => b.value), tasks: tasks.value.split(/[\s,]+/).filter(Boolean), max_tokens: maxTokens.value ? parseInt(maxTokens.value, 10) : null });
+      start.disabled = true;
+      try {
+        const job = await api("/api/jobs", { method: "POST", body });
+        pf.key.value = "";
+        location.hash = "#/benchmark/" + encodeURIComponent(job.run_id);
+      } catch (e) { clear(progress); append(progress, errorBox(e)); } finally { start.disabled = false; }
+    });
+    async function drawJobs() {
+      const jl = await api("/api/jobs");
+      if (seq !== state.routeSeq) return;
+      clear(jobsBox);
+      if (!jl.jobs.length) return;
+      const jrows = jl.jobs.map((j) => h("tr", {},
+        h("td", { class: "mono clip" }, link("#/benchmark/" + encodeURIComponent(j.run_id), j.run_id)),
+        h("td", { text: j.spec.model }), h("td", {}, badge(j.state)),
+        h("td", { class: "num", text: `${j.done}${j.total ? " / " + j.total : ""}` }),
+        h("td", { class: "small", text: when(j.started_at) }),
+        h("td", {}, j.state === "running" ? null : link(runHash(j.run_id), "open run"))));
+      const jhead = h("tr", {}, ["run", "model", "state", "tasks", "started", ""].map((c) => h("th", { text: c })));
+      append(jobsBox, h("h2", { text: "Benchmarks started here" }), h("div", { class: "table-wrap" }, h("table", { class: "jobs" }, h("thead", {}, jhead), h("tbody", {}, jrows))));
+    }
+    if (args[0]) watchJob(args[0], progress, seq, drawJobs);
+    await drawJobs();
+  }
+  function watchJob(runId, box, seq, onEnd) {
+    clear(box);
+    const bar = h("div");
+    const prog = h("div", { class: "progress" }, bar);
+    const counter = h("span", { class: "counter", text: "starting…" });
+    const stateBadge = h("span", { class: "job-state" }, badge("running"));
+    const cancel = h("button", { class: "danger", text: "Cancel", onclick: async () => { cancel.disabled = true; try { await api(`/api/jobs/${encodeURIComponent(runId)}/cancel`, { method: "POST" }); } catch (e) { append(box, errorBox(e)); } } });
+    const message = h("div", { class: "job-message" });
+    const logBody = h("tbody");
+    append(box, h("div", { class: "panel", "data-job": runId }, h("div", { class: "toolbar" }, h("strong", { text: "Run " }), h("span", { class: "mono", text: runId }), stateBadge, h("span", { class: "spacer" }), counter, cancel), prog, message,
+      h("div", { class: "tasklog table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["suite", "task", "score", "verdict", "latency ms", "tokens"].map((c) => h("th", { text: c })))), logBody))));
+    let total = null, done = 0;
+    function paint() {
+      counter.textContent = total ? `${done} / ${total} tasks` : `${done} tasks`;
+      bar.style.width = total ? `${Math.min(100, (100 * done) / total)}%` : (done ? "50%" : "3%");
+    }
+    const es = new EventSource(`/api/jobs/${encodeURIComponent(runId)}/events`);
+    state.es = es;
+    es.addEventListener("start", (e) => { const d = JSON.parse(e.data); total = d.total; done = 0; clear(logBody); paint(); });
+    es.addEventListener("task", (e) => {
+      const t = JSON.parse(e.data);
+      done += 1;
+      append(logBody, h("tr", { "data-task": t.task_id }, h("td", { text: t.suite }), h("td", { class: "mono" }, link(taskHash(runId, t.suite, t.task_id), t.task_id)), h("td", { class: "num", text: fmt(t.score) }), h("td", {}, t.error ? badge("error", "broken") : badge(t.passed ? "pass" : "fail")), h("td", { class: "num", text: fmt(t.latency_ms, 0) }), h("td", { class: "num", text: t.completion_tokens ?? "—" })));
+      paint();
+    });
+    es.addEventListener("end", (e) => {
+      const d = JSON.parse(e.data);
+      es.close();
+      total = total || d.done;
+      done = d.done;
+      paint();
+      clear(stateBadge); append(stateBadge, badge(d.state));
+      prog.classList.add(d.state === "complete" ? "done" : "failed");
+      bar.style.width = "100%";
+      cancel.disabled = true;
+      clear(message);
+      append(message, h("p", {}, h("span", { text: d.message || "" }), " ", d.state === "failed" ? null : link(runHash(runId), "Open the run ›", "open-run")));
+      if (d.state === "failed") append(message, h("div", { class: "error", text: d.message || "the benchmark failed to start" }));
+      if (onEnd) onEnd().catch(() => {});
+    });
+    es.onerror = () => { if (es.readyState === EventSource.CLOSED && seq === state.routeSeq) { clear(message); append(message, h("div", { class: "error", text: "Lost the progress stream; reload to reconnect." })); } };
+  }
+
+  // --------------------------------------------------------------------- chat
+  async function pageChat(_args, seq) {
+    append(view, h("h1", { text: "Chat" }), h("p", { class: "muted", text: "Talk to any model BenchLoop can reach. Replies stream in and are shown as plain text." }));
+    const pf = providerFields(state.prefill);
+    state.prefill = null;
+    const temp = h("input", { type: "number", step: "0.1", min: 0, max: 2, value: "0.7", "aria-label": "temperature" });
+    const maxTok = h("input", { type: "number", min: 1, max: 16384, value: "512", "aria-label": "max tokens" });
+    const system = h("textarea", { placeholder: "System prompt (optional)", rows: 2 });
+    const log = h("div", { class: "chat-log", id: "chat-log" });
+    const input = h("textarea", { placeholder: "Message… (Ctrl+Enter to send)", rows: 3, id: "chat-input" });
+    const send = h("button", { class: "primary", text: "Send", id: "chat-send" });
+    const stop = h("button", { text: "Stop", disabled: true });
+    const history = [];
+    append(view, h("div", { class: "panel" }, pf.dl, h("div", { class: "form" }, field("Provider", pf.provider), field("Endpoint", pf.endpoint), field("Model", pf.model), field("API key (remote only; never stored)", pf.key), field("Temperature", temp), field("Max tokens", maxTok)), h("div", { class: "toolbar" }, system)),
+      h("div", { class: "panel" }, log, input, h("div", { class: "toolbar" }, h("button", { text: "Clear", onclick: () => { history.length = 0; clear(log); } }), h("span", { class: "spacer" }), stop, send)));
+    function bubble(role, text) {
+      const body = h("div", { class: "body", text: text || "" });
+      const el = h("div", { class: "msg " + role }, h("div", { class: "role", text: role }), body);
+      append(log, el);
+      log.scrollTop = log.scrollHeight;
+      return { el, body };
+    }
+    async function doSend() {
+      const text = input.value.trim();
+      const v = pf.values();
+      if (!text || !v.model) return;
+      input.value = "";
+      history.push({ role: "user", content: text });
+      bubble("user", text);
+      const b = bubble("assistant", "");
+      const reasoning = h("details", {}, h("summary", { text: "reasoning" }), h("div", { class: "small" }));
+      let reasoningText = "";
+      const stats = h("div", { class: "stats" });
+      append(b.el, stats);
+      send.disabled = true; stop.disabled = false;
+      const ctl = new AbortController();
+      state.chatAbort = ctl;
+      stop.onclick = () => ctl.abort();
+      const msgs = (system.value.trim() ? [{ role: "system", content: system.value.trim() }] : []).concat(history);
+      let content = "";
+      try {
+        await postStream("/api/chat", Object.assign(v, { messages: msgs, temperature: parseFloat(temp.value || "0.7"), max_tokens: parseInt(maxTok.value || "512", 10) }), (ev, d) => {
+          if (ev === "status") stats.textContent = d.message || "";
+          else if (ev === "delta") {
+            if (d.content) { content += d.content; b.body.textContent = content; }
+            if (d.reasoning) { reasoningText += d.reasoning; reasoning.lastChild.textContent = reasoningText; if (!reasoning.isConnected) b.el.insertBefore(reasoning, b.body); }
+            log.scrollTop = log.scrollHeight;
+          } else if (ev === "done") {
+            content = d.content || "";
+            b.body.textContent = content;
+            if (d.reasoning) { reasoning.lastChild.textContent = d.reasoning; if (!reasoning.isConnected) b.el.insertBefore(reasoning, b.body); }
+            stats.textContent = [d.ttft_ms !== null ? `TTFT ${fmt(d.ttft_ms, 0)} ms` : null, d.decode_tok_s ? `${fmt(d.decode_tok_s)} tok/s` : null, d.completion_tokens ? `${d.completion_tokens} tokens (${d.token_source})` : null, d.finish_reason ? `finish ${d.finish_reason}` : null].filter(Boolean).join(" · ");
+          } else if (ev === "error") {
+            append(b.el, h("div", { class: "error", text: d.message || "error" }));
+          }
+        }, ctl.signal);
+      } catch (e) {
+        if (e.name !== "AbortError") append(b.el, errorBox(e));
+      } finally {
+        send.disabled = false; stop.disabled = true; state.chatAbort = null;
+      }
+      if (content) history.push({ role: "assistant", content });
+    }
+    send.addEventListener("click", doSend);
+    input.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) doSend(); });
+  }
+
+  Object.assign(BL.pages, { models: pageModels, benchmark: pageBenchmark, chat: pageChat });
+})();
