@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from benchloop import agent_tools as at
+from benchloop.record import nesting_exceeds
 
 DEFAULT_MAX_TURNS = 8
 MAX_CALLS_PER_TURN = 16
@@ -30,6 +31,8 @@ def _clean_calls(calls) -> list[dict]:
             continue
         args = c.get("arguments")
         raw = c.get("arguments_raw")
+        if nesting_exceeds(args):
+            args = None  # refused like unparsable arguments: the tool answers with an error
         if not isinstance(raw, str) or not raw:
             raw = json.dumps(args) if isinstance(args, dict) else ""
         out.append(
@@ -112,7 +115,8 @@ def script_reply(item: dict, turn: int) -> dict:
     """A logical reply from a task's ``reference``/``wrong`` list, as a harness would parse it."""
     calls = []
     for j, c in enumerate(item.get("tool_calls") or []):
-        args = at.jsonable(c.get("arguments") or {})
+        args = c.get("arguments") or {}
+        args = None if nesting_exceeds(args) else at.jsonable(args)
         calls.append({"id": f"call_{turn}_{j}", "name": c.get("name"), "arguments": args, "arguments_raw": json.dumps(args)})
     return {"content": item.get("content") or "", "reasoning": item.get("reasoning") or "", "tool_calls": calls, "finish_reason": "stop"}
 

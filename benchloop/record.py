@@ -23,6 +23,22 @@ def clip(s, n: int = MAX_OUTPUT_CHARS) -> str:
     return s if len(s) <= n else s[:n] + f"\n…[{len(s) - n} more characters cut]"
 
 
+MAX_NESTING = 64  # deeper model-made JSON is refused: it only exists to blow the stack
+
+
+def nesting_exceeds(value, limit: int = MAX_NESTING) -> bool:
+    """True when lists/dicts nest deeper than ``limit`` (checked without recursion, so a
+    3,000-level tool argument is an answer to refuse, not a RecursionError)."""
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, (dict, list, tuple)):
+            if d >= limit:
+                return True
+            stack.extend((x, d + 1) for x in (v.values() if isinstance(v, dict) else v))
+    return False
+
+
 def _ms(v):
     return None if v is None else round(v, 3)
 

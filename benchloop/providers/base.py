@@ -164,6 +164,11 @@ class Provider:
 
             self._session = requests.Session()
             self._session.trust_env = False  # a local benchmark never goes through a proxy
+            if self._api_key:
+                # every wire format sends a key it was given (Ollama behind a proxy or a
+                # hosted Ollama takes a bearer key too); requests drops it on a redirect
+                # to another host, so it only ever reaches the endpoint it was given for
+                self._session.headers["Authorization"] = f"Bearer {self._api_key}"
         return self._session
 
     def chat(self, model, messages, *, tools=None, stream=True, max_tokens=512, temperature=0.0, seed=None, extra=None, on_delta=None) -> ChatResult:
@@ -279,6 +284,8 @@ def parse_arguments(raw) -> tuple[dict | None, str]:
     text = str(raw)
     try:
         val = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, text
-    return (val if isinstance(val, dict) else None), text
+    from benchloop.record import nesting_exceeds
+
+    return (val if isinstance(val, dict) and not nesting_exceeds(val) else None), text
