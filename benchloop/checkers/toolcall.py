@@ -38,20 +38,22 @@ scores 0.
 from __future__ import annotations
 
 import json
-import math
 import re
 
-from benchloop.checkers.answers import normalize_text, numbers_in
+from benchloop.checkers.answers import (
+    Read, final_answer, parse_date, parse_time, read_choice, read_date, read_money, read_number, read_time, strip_reasoning,
+)
+from benchloop.checkers.toolargs import as_spec, clean_calls, params, score_call, show, type_ok
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "toolcall-1"
+CHECKER_VERSION = "toolcall-2"
 TYPES = ("calls", "no_call", "multi_step")
 MAX_EXPECTED_CALLS = 6
 MAX_TOOLS = 10
 MIN_TOOLS = 4
 MAX_ANSWER_CHARS = 20_000
 MAX_TURN_TEXT = 20_000
-SPEC_KEYS = {"accept", "optional", "exact", "unordered", "tolerance", "contains", "any"}
+MAX_CALLS_READ = 100
 
 
 # ---------------------------------------------------------------------------- schema --
@@ -65,147 +67,7 @@ def offered_tools(task: dict) -> dict[str, dict]:
     return out
 
 
-def _params(schema: dict) -> tuple[dict, list]:
-    p = schema.get("parameters") or {}
-    return (p.get("properties") or {}), list(p.get("required") or [])
-
-
-def type_ok(value, prop: dict) -> bool:
-    """``value`` fits the JSON-schema fragment ``prop`` (type, enum, array items)."""
-    if not isinstance(prop, dict):
-        return True
-    if "enum" in prop and value not in prop["enum"]:
-        return False
-    t = prop.get("type")
-    if t is None:
-        return True
-    types = t if isinstance(t, list) else [t]
-    for ty in types:
-        if ty == "string" and isinstance(value, str):
-            return True
-        if ty == "integer" and isinstance(value, int) and not isinstance(value, bool):
-            return True
-        if ty == "number" and isinstance(value, (int, float)) and not isinstance(value, bool) and _finite(value):
-            return True
-        if ty == "boolean" and isinstance(value, bool):
-            return True
-        if ty == "null" and value is None:
-            return True
-        if ty == "object" and isinstance(value, dict):
-            return True
-        if ty == "array" and isinstance(value, list):
-            items = prop.get("items")
-            return all(type_ok(v, items) for v in value) if isinstance(items, dict) else True
-    return False
-
-
-# ---------------------------------------------------------------------------- values --
-def _finite(x) -> bool:
-    """A finite number that fits a float (json.loads makes arbitrarily large ints)."""
-    try:
-        return math.isfinite(float(x))
-    except (OverflowError, ValueError, TypeError):
-        return False
-
-
-def _norm(s: str, exact: bool) -> str:
-    return s if exact else re.sub(r"\s+", " ", s).strip().casefold()
-
-
-def values_equal(want, got, spec: dict) -> bool:
-    """``got`` equals the accepted value ``want`` under the spec's rules (typed)."""
-    exact = bool(spec.get("exact"))
-    if isinstance(want, bool) or isinstance(got, bool):
-        return isinstance(want, bool) and isinstance(got, bool) and want == got
-    if isinstance(want, (int, float)):
-        if not isinstance(got, (int, float)) or not _finite(got):
-            return False
-        tol = float(spec.get("tolerance") or 0.0)
-        return abs(float(got) - float(want)) <= max(tol, 1e-9 * max(1.0, abs(float(want))))
-    if isinstance(want, str):
-        return isinstance(got, str) and _norm(got, exact) == _norm(want, exact)
-    if isinstance(want, list):
-        if not isinstance(got, list) or len(got) != len(want):
-            return False
-        inner = {k: v for k, v in spec.items() if k in ("exact", "tolerance")}
-        if not spec.get("unordered"):
-            return all(values_equal(w, g, inner) for w, g in zip(want, got))
-        left = list(got)
-        for w in want:
-            for i, g in enumerate(left):
-                if values_equal(w, g, inner):
-                    del left[i]
-                    break
-            else:
-                return False
-        return True
-    if isinstance(want, dict):
-        if not isinstance(got, dict) or set(got) != set(want):
-            return False
-        inner = {k: v for k, v in spec.items() if k in ("exact", "tolerance")}
-        return all(values_equal(want[k], got[k], inner) for k in want)
-    return want == got
-
-
-def as_spec(spec) -> dict:
-    """Shorthand: a bare value means ``{accept: [value]}``."""
-    return spec if isinstance(spec, dict) and (set(spec) & SPEC_KEYS) else {"accept": [spec]}
-
-
-def value_matches(spec: dict, got) -> bool:
-    if spec.get("any"):
-        return True
-    if "contains" in spec:
-        if not isinstance(got, str):
-            return False
-        text = _norm(got[:MAX_ANSWER_CHARS], False)
-        return all(_norm(str(p), False) in text for p in spec["contains"])
-    return any(values_equal(w, got, spec) for w in spec.get("accept") or [])
-
-
 # ----------------------------------------------------------------------------- calls --
-def score_call(expected: dict, got: dict, schema: dict) -> tuple[float, list[str]]:
-    """Credit 0..1 for one produced call against one expected call, and what was wrong."""
-    if (got.get("name") or "") != expected["name"]:
-        return 0.0, [f"called {got.get('name')!r}, expected {expected['name']!r}"]
-    args = got.get("arguments")
-    if not isinstance(args, dict):
-        return 0.0, [f"{expected['name']}: arguments are not a JSON object ({str(got.get('arguments_raw'))[:80]!r})"]
-    props, _required = _params(schema)
-    specs = {k: as_spec(v) for k, v in (expected.get("args") or {}).items()}
-    problems, right, needed, violation = [], 0, 0, False
-    for name, spec in specs.items():
-        optional = bool(spec.get("optional"))
-        needed += 0 if optional else 1
-        if name not in args:
-            if not optional:
-                problems.append(f"{expected['name']}.{name}: missing")
-            continue
-        val = args[name]
-        if not type_ok(val, props.get(name, {})):
-            problems.append(f"{expected['name']}.{name}: {type(val).__name__} {json.dumps(val)[:60]} has the wrong type")
-            violation = violation or optional
-            continue
-        if value_matches(spec, val):
-            right += 0 if optional else 1
-        else:
-            problems.append(f"{expected['name']}.{name}: {json.dumps(val, ensure_ascii=False)[:80]} is not an accepted value")
-            violation = violation or optional
-    for name, val in args.items():
-        if name in specs:
-            continue
-        if name not in props:
-            problems.append(f"{expected['name']}.{name}: unexpected argument")
-            violation = True
-        elif not type_ok(val, props[name]):
-            problems.append(f"{expected['name']}.{name}: wrong type for an unchecked argument")
-            violation = True
-    credit = right / needed if needed else 0.0
-    if violation:
-        credit *= 0.5
-    return credit, problems
-
-
 def match_calls(expected: list[dict], got: list[dict], tools: dict) -> tuple[float, list[int | None], list[list[str]]]:
     """Best order-free assignment of produced calls to expected calls.
 
@@ -242,30 +104,74 @@ def match_calls(expected: list[dict], got: list[dict], tools: dict) -> tuple[flo
 
 
 # ---------------------------------------------------------------------------- answer --
-def _numbers(text: str) -> list[float]:
-    out: list[float] = []
-    for i in range(0, len(text), 1800):  # numbers_in reads 2000 characters at a time
-        out.extend(numbers_in(text[i : i + 2000]))
-    return out
+FACTS = ("number", "money", "date", "time", "choice")
 
 
-def check_answer(spec: dict, content: str) -> tuple[bool, str]:
-    """A plain answer holds every expected phrase (word-bounded, normalized; a list is
-    alternatives) and every expected number (within ``tolerance``)."""
-    text = (content or "")[:MAX_ANSWER_CHARS]
+def _fact(kind: str, want) -> dict:
+    """Shorthand: a bare value means ``{value: value}`` (``answer`` for a choice)."""
+    return want if isinstance(want, dict) else {"value": want}
+
+
+# identifiers are not quantities: "u-5512", "B-20417", "88-1042-B" (but "210-minute" stays)
+_IDS = re.compile(r"(?<![\w.])(?:[A-Za-z]+-\d[\w-]*|\d+(?:-\d+)+-[A-Za-z](?![\w-]))")
+
+
+def _read(kind: str, fact: dict, text: str) -> Read:
+    if kind in ("number", "money"):
+        text = _IDS.sub(lambda m: " " * len(m.group()), text)
+    if kind == "number":
+        return read_number(text, unit=fact.get("unit"), integer=bool(fact.get("integer")))
+    if kind == "money":
+        return read_money(text, currency=fact.get("currency"))
+    if kind == "date":
+        return read_date(text, year=fact.get("year"))
+    if kind == "time":
+        return read_time(text)
+    return read_choice(text, fact.get("options") or [fact.get("answer")])
+
+
+def _read_fact(kind: str, fact: dict, text: str) -> Read:
+    """The one value of ``kind`` the answer states. Shown arithmetic ("4 + 0 + 9 + 6 =
+    19") reads as what follows its last ``=``: one value, or a hedge there too."""
+    r = _read(kind, fact, text)
+    if kind in ("number", "money") and r.why.startswith("hedge") and "=" in text:
+        after = _read(kind, fact, text[text.rindex("=") + 1 :])
+        if after.ok:
+            return after
+    return r
+
+
+def _fact_equal(kind: str, fact: dict, got) -> bool:
+    if kind in ("number", "money"):
+        want = float(fact["value"])
+        tol = float(fact.get("tolerance") or (0.005 if kind == "money" else 0.0))
+        return abs(float(got) - want) <= max(tol, 1e-9 * max(1.0, abs(want)))
+    if kind == "date":
+        return got == parse_date(str(fact["value"]))
+    if kind == "time":
+        return got == parse_time(str(fact["value"]))
+    return got == str(fact.get("answer"))
+
+
+def check_answer(spec: dict, content) -> tuple[bool, str]:
+    """A plain answer states each expected fact once, through the one answer reader:
+    an answer that offers several candidates of a fact's type (a hedge, an every-value
+    listing, the wrong value beside the right one) or denies one fails, and so does one
+    that states another value. Reasoning is cut; an ``ANSWER:`` line, if any, is the answer."""
+    text = strip_reasoning(content if isinstance(content, str) else "")[0][:MAX_ANSWER_CHARS]
     if not text.strip():
         return False, "empty answer"
-    norm = normalize_text(text)
-    for item in spec.get("contains") or []:
-        alts = item if isinstance(item, list) else [item]
-        if not any(re.search(r"(?<!\w)" + re.escape(normalize_text(str(a))) + r"(?!\w)", norm) for a in alts):
-            return False, f"answer lacks {alts[0]!r}"
-    nums = _numbers(text)
-    tol = float(spec.get("tolerance") or 0.0)
-    for want in spec.get("numbers") or []:
-        if not any(abs(n - float(want)) <= max(tol, 1e-9) for n in nums):
-            return False, f"answer lacks the number {want:g}"
-    return True, "answer has the expected facts"
+    text = final_answer(text) or text
+    for kind in FACTS:
+        if kind not in spec:
+            continue
+        fact = _fact(kind, spec[kind])
+        r = _read_fact(kind, fact, text)
+        if not r.ok:
+            return False, f"{kind}: {r.why}"
+        if not _fact_equal(kind, fact, r.value):
+            return False, f"answer states the {kind} {r.value}, not {fact.get('value', fact.get('answer'))}"
+    return True, "answer states the expected facts"
 
 
 # ----------------------------------------------------------------------------- steps --
@@ -279,54 +185,72 @@ def steps_of(task: dict) -> list[dict]:
     return list(chk["steps"])
 
 
+def spam(step: dict, calls: list) -> str:
+    """Why a turn's calls are tool-spamming, or '': two or more calls beyond what the
+    step expects, or calls to two or more tools it does not expect (every task offers at
+    least four tools, so "call every tool" is always spam). One extra call is a mistake
+    that dilutes the turn's credit; more is a shotgun that earns nothing."""
+    want = {c["name"] for c in step["calls"]}
+    others = {c["name"] for c in calls} - want
+    if len(calls) >= len(step["calls"]) + 2:
+        return f"tool spam: {len(calls)} calls where {len(step['calls'])} were expected"
+    if len(others) >= 2:
+        return f"tool spam: called {', '.join(sorted(others)[:5])} besides the expected tools"
+    return ""
+
+
 def score_turn(step: dict, reply: dict, tools: dict) -> dict:
-    """One turn against one step: {"score" 0..1, "unoffered", "problems", "assign"}."""
-    calls = reply.get("tool_calls") or []
-    unoffered = sorted({(c.get("name") or "") for c in calls if (c.get("name") or "") not in tools})
+    """One turn against one step: {"score" 0..1, "unoffered", "problems", "assign", "spam"}."""
+    calls = clean_calls(reply)
+    unoffered = sorted({c["name"] for c in calls if c["name"] not in tools})
+    out = {"score": 0.0, "unoffered": unoffered, "problems": [], "assign": [], "spam": ""}
     if "calls" in step:
         if not calls:
-            return {"score": 0.0, "unoffered": unoffered, "problems": ["no function call made"], "assign": []}
+            return dict(out, problems=["no function call made"])
+        out["spam"] = spam(step, calls)
+        if out["spam"]:
+            return dict(out, problems=[out["spam"]])
         total, assign, problems = match_calls(step["calls"], calls, tools)
-        denom = max(len(step["calls"]), len(calls))
         flat = [p for ps in problems for p in ps]
         if len(calls) > len(step["calls"]):
             flat.append(f"{len(calls) - len(step['calls'])} extra call(s)")
-        return {"score": total / denom, "unoffered": unoffered, "problems": flat, "assign": assign}
+        return dict(out, score=total / max(len(step["calls"]), len(calls)), problems=flat, assign=assign)
     if calls:
-        names = ", ".join(sorted({c.get("name") or "?" for c in calls}))
-        return {"score": 0.0, "unoffered": unoffered, "problems": [f"called {names} where a plain answer was right"], "assign": []}
-    ok, why = check_answer(step["answer"], reply.get("content") or "")
-    return {"score": 1.0 if ok else 0.0, "unoffered": [], "problems": [] if ok else [why], "assign": []}
+        names = ", ".join(sorted({c["name"] or "?" for c in calls})[:5])
+        return dict(out, problems=[f"called {names} where a plain answer was right"])
+    ok, why = check_answer(step["answer"], reply.get("content") if isinstance(reply, dict) else "")
+    return dict(out, score=1.0 if ok else 0.0, problems=[] if ok else [why])
 
 
-def tool_results(step: dict, reply: dict, assign: list, credit_of) -> list:
+def tool_results(step: dict, calls: list, assign: list, credit_of) -> list:
     """What BenchLoop's tools answer to each call of a turn: the step's scripted result
     when the call matched an expected call exactly, else an error like a real tool's."""
     out = []
-    for i, call in enumerate(reply.get("tool_calls") or []):
+    for i, call in enumerate(calls):
         j = assign[i] if i < len(assign) else None
         if j is not None and credit_of(i, j) >= 1.0 and "result" in step["calls"][j]:
             out.append(step["calls"][j]["result"])
         else:
-            out.append({"error": f"{call.get('name') or 'tool'}: no record matches these arguments"})
+            out.append({"error": f"{call['name'] or 'tool'}: no record matches these arguments"})
     return out
 
 
 def next_turn(task: dict, i: int, reply: dict) -> list | None:
-    """After the model's reply to step ``i``: the tool results to feed back, or None when
-    the task ends here (an answer step, a turn without calls, the last step, or a call
-    to a tool that was not offered). Pure: the driver asks this, the checker replays it."""
+    """After the model's reply to step ``i``: the tool results to feed back (one per call,
+    in order), or None when the task ends here (an answer step, a turn without calls, the
+    last step, a call to a tool that was not offered, or tool spam). Pure: the driver
+    asks this, the checker replays it."""
     tools = offered_tools(task)
     steps = steps_of(task)
     step = steps[i]
-    calls = reply.get("tool_calls") or []
+    calls = clean_calls(reply)
     if "calls" not in step or not calls or i == len(steps) - 1:
         return None
-    if any((c.get("name") or "") not in tools for c in calls):
+    if any(c["name"] not in tools for c in calls) or spam(step, calls):
         return None
     exp = step["calls"]
     t = score_turn(step, reply, tools)
-    return tool_results(step, reply, t["assign"], lambda a, b: score_call(exp[b], calls[a], tools.get(exp[b]["name"], {}))[0])
+    return tool_results(step, calls, t["assign"], lambda a, b: score_call(exp[b], calls[a], tools.get(exp[b]["name"], {}))[0])
 
 
 def judge(task: dict, replies: list) -> Verdict:
@@ -364,19 +288,24 @@ def judge(task: dict, replies: list) -> Verdict:
 
 # --------------------------------------------------------------------- public hooks --
 def logical_reply(reply) -> dict:
-    """A YAML reference/wrong reply in the shape ``Harness.parse`` returns."""
-    reply = reply if isinstance(reply, dict) else {"content": str(reply or "")}
+    """A YAML reference/wrong reply in the shape ``Harness.parse`` returns; arguments
+    that are not a sane JSON object become None (a wrong call), never an exception."""
+    reply = reply if isinstance(reply, dict) else {"content": str(reply or "")[:MAX_ANSWER_CHARS]}
     calls = []
-    for i, c in enumerate(reply.get("tool_calls") or []):
+    raw_calls = reply.get("tool_calls")
+    for i, c in enumerate((raw_calls if isinstance(raw_calls, list) else [])[:MAX_CALLS_READ]):
+        c = c if isinstance(c, dict) else {}
         args = c.get("arguments", {})
-        raw = args if isinstance(args, str) else json.dumps(args)
+        raw = args if isinstance(args, str) else show(args, MAX_ANSWER_CHARS)
         if isinstance(args, str):
             try:
-                args = json.loads(args)
-            except ValueError:
+                args = json.loads(args[:MAX_ANSWER_CHARS])
+            except (ValueError, RecursionError):
                 args = None
-        calls.append({"id": f"call_{i}", "name": c.get("name", ""), "arguments": args if isinstance(args, dict) else None, "arguments_raw": raw})
-    return {"content": reply.get("content") or "", "reasoning": reply.get("reasoning") or "", "tool_calls": calls}
+        name = c.get("name") if isinstance(c.get("name"), str) else ""
+        calls.append({"id": f"call_{i}", "name": name, "arguments": args if isinstance(args, dict) else None, "arguments_raw": raw})
+    content, reasoning = reply.get("content"), reply.get("reasoning")
+    return {"content": content if isinstance(content, str) else "", "reasoning": reasoning if isinstance(reasoning, str) else "", "tool_calls": calls}
 
 
 def check(task: dict, reply) -> Verdict:
@@ -398,7 +327,7 @@ def validate(task: dict):
     if t == "calls" and not (isinstance(chk.get("calls"), list) and chk["calls"]):
         return ("check", "a 'calls' task needs a non-empty 'calls' list")
     if t == "no_call" and not isinstance(chk.get("answer"), dict):
-        return ("check", "a 'no_call' task needs an 'answer' spec (contains/numbers) so a canned reply scores 0")
+        return ("check", f"a 'no_call' task needs an 'answer' spec ({'/'.join(FACTS)}) so a canned reply scores 0")
     if t == "multi_step" and not (isinstance(chk.get("steps"), list) and len(chk["steps"]) >= 2):
         return ("check", "a 'multi_step' task needs at least two 'steps'")
     for k, step in enumerate(steps_of(task)):
@@ -411,8 +340,10 @@ def validate(task: dict):
                     return ("check", f"step {k + 1}: {problem}")
         elif k != len(steps_of(task)) - 1:
             return ("check", f"step {k + 1}: an answer step can only be the last one")
-        elif not isinstance(step.get("answer"), dict) or not (step["answer"].get("contains") or step["answer"].get("numbers")):
-            return ("check", f"step {k + 1} needs 'calls' or an 'answer' with contains/numbers")
+        else:
+            problem = _validate_answer(step.get("answer"))
+            if problem:
+                return ("check", f"step {k + 1}: {problem}")
     n = len(steps_of(task))
     ref = task.get("reference")
     if t == "multi_step" and not (isinstance(ref, list) and len(ref) == n and isinstance(task.get("wrong"), list)):
@@ -425,7 +356,7 @@ def validate(task: dict):
 def _validate_call(c, tools: dict, needs_result: bool):
     if not isinstance(c, dict) or c.get("name") not in tools:
         return f"expected call {c.get('name') if isinstance(c, dict) else c!r} is not an offered tool"
-    props, required = _params(tools[c["name"]])
+    props, required = params(tools[c["name"]])
     args = c.get("args") or {}
     if not isinstance(args, dict):
         return f"{c['name']}: args must be a mapping"
@@ -446,4 +377,26 @@ def _validate_call(c, tools: dict, needs_result: bool):
                 return f"{c['name']}.{a}: accepted value {w!r} does not fit the schema type"
     if needs_result and "result" not in c:
         return f"{c['name']}: a call before the last step needs the 'result' BenchLoop feeds back"
+    return None
+
+
+def _validate_answer(spec):
+    """An answer step states at least one typed fact the reader can check."""
+    if not isinstance(spec, dict) or not any(k in spec for k in FACTS):
+        return f"needs 'calls' or an 'answer' with one of {', '.join(FACTS)}"
+    if set(spec) - set(FACTS):
+        return f"answer keys must be among {', '.join(FACTS)}, not {sorted(set(spec) - set(FACTS))}"
+    for kind in spec:
+        fact = _fact(kind, spec[kind])
+        if kind in ("number", "money") and not isinstance(fact.get("value"), (int, float)):
+            return f"answer {kind} needs a numeric value"
+        if kind == "date" and parse_date(str(fact.get("value"))) is None:
+            return "answer date must be a date (YYYY-MM-DD)"
+        if kind == "time" and parse_time(str(fact.get("value"))) is None:
+            return "answer time must be a clock time (HH:MM)"
+        if kind == "choice":
+            opts = fact.get("options")
+            names = list(opts) if isinstance(opts, (list, dict)) else []
+            if len(names) < 3 or fact.get("answer") not in names:
+                return "answer choice needs 'options' (3 or more, so other readings compete) holding its 'answer'"
     return None
