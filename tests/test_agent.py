@@ -1,13 +1,18 @@
 """The agent suite: its tools, its grading, and its loop through real HTTP.
 
 Every task is played through ``runner.run_task`` against the scripted endpoint under
-each harness: the reference must score 100, the wrong script less, and four bad models
-(empty, echo, constant, every tool with empty arguments) exactly 0. The tools are tested
-for their state changes and for turning every bad call into an error result.
+each harness: the reference must score 100, the wrong script less, and the bad models
+(empty, echo, constant, every tool with empty arguments, a stuffed, a hedged and a negated
+universal answer) exactly 0. Issue 11's gaming checks: every task's reference played on
+every other task scores 0, a tool-spammer scores 0, hedged and negated versions of each
+right answer fail, the right answer in the forms real models write scores 100, and any
+final text or hostile argument is judged without raising, fast. The tools are tested for
+their state changes and for turning every bad call into an error result.
 """
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -83,7 +88,27 @@ def _play(scripted, harness_name, pick, task):
     return run_task(task, _ctx(ep, harness_name)), ep
 
 
+def _fact_values() -> list[str]:
+    out = []
+    for t in TASKS:
+        for f in t["check"].get("answer") or []:
+            out += [str(f["value"]), *map(str, f.get("accept") or []), *f.get("rivals", [])]
+    return out
+
+
+# One reply sent to every task: every task's answer values and rivals, plus more numbers,
+# dates and times; a hedge offering two of each; a denial of each.
+STUFFED = (
+    "Done. Results: " + ", ".join(_fact_values()) + ". Also " + " ".join(str(i) for i in range(25))
+    + " units, $926, 3,112.50 USD, 250g on 2025-03-14, 9 April 2025, May 8th, 2025-05-04 at 08:30, 10:30, 1:20 PM, noon."
+)
+HEDGE = "It is 44 or 50, 3 or 4, either 2025-04-09 or 2025-04-10, at 10:30 or 11:00, Osta Biolabs or Kalvik Rail, heron-4471 or O-1007."
+NEGATION = "It is not " + "; it is not ".join(_fact_values()) + "."
+
 BAD_MODELS = {
+    "stuffed": lambda task, k, req: {"content": STUFFED},
+    "hedge": lambda task, k, req: {"content": HEDGE},
+    "negation": lambda task, k, req: {"content": NEGATION},
     "empty": lambda task, k, req: {"content": ""},
     "echo": lambda task, k, req: {"content": task["prompt"]},
     "constant": lambda task, k, req: {"content": "I have completed the task successfully."},
@@ -95,7 +120,7 @@ BAD_MODELS = {
 
 
 def test_suite_has_enough_varied_original_tasks():
-    assert len(TASKS) >= 12
+    assert len(TASKS) >= 20
     assert IDS == [f"ag-{i:03d}" for i in range(1, len(TASKS) + 1)]
     quick = [t for t in TASKS if "quick" in t.get("profiles", [])]
     assert 3 <= len(quick) < len(TASKS)
@@ -483,6 +508,200 @@ def test_hostile_arguments_never_raise_and_keep_state_json(name, args):
     assert status in ("ok", "error", "unknown")
     json.dumps(res)
     json.dumps(s)
+
+
+# =========================================================================== gaming (issue 11)
+
+# (reference task, played on task): why a nonzero score there is right. Empty: the matrix is diagonal.
+CROSS_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def _score(task, script) -> dict:
+    return agent.check(task, agent.simulate(task, script)[0])
+
+
+@pytest.mark.parametrize("tid", IDS)
+def test_a_reference_scores_zero_on_every_other_task(tid):
+    ref = BY_ID[tid]["reference"]
+    for other in TASKS:
+        if other["id"] == tid or (tid, other["id"]) in CROSS_EXCEPTIONS:
+            continue
+        v = _score(other, ref)
+        assert v["score"] == 0.0, (tid, other["id"], v["reason"])
+
+
+def _plausible_calls(task) -> list[dict]:
+    """Every offered tool with arguments drawn from the task's own state: the ids, paths,
+    skus, cities and dates a spammer can see, a few quantities and clock times."""
+    s = at.new_state(task["state"])
+    vals = {
+        "path": [*s["files"], "out.txt"], "source": [*s["files"], "a.txt"], "destination": ["archive/x.txt", "invoices/x.txt"],
+        "prefix": ["", "notes/"], "event_id": [*s["calendar"], "E1"], "sku": [*s["inventory"], "SKU-1"],
+        "order_id": [*s["orders"], "O-1"], "customer": sorted({o["customer"] for o in s["orders"].values()}) or ["Ann Lee"],
+        "city": [*s["weather"], "Oslo"], "symbol": [*s["stocks"], "ABC"], "company": [v["company"] for v in s["stocks"].values()] or ["Acme"],
+        "date": sorted({e["date"] for e in s["calendar"].values()} | {d for c in s["weather"].values() for d in c}) or ["2025-04-09"],
+        "start": ["09:00", "10:30", "12:00"], "end": ["10:00", "11:00", "13:00"], "quantity": [1, 10, 50],
+        "title": ["Meeting"], "query": ["a", "bag"], "expression": ["1 + 1"], "content": ["done"],
+    }
+    calls = []
+    for name in task["tools"]:
+        params = list(at.TOOLS[name].params)
+        for combo in itertools.islice(itertools.product(*[vals[p] for p in params]), 12):
+            calls.append({"name": name, "arguments": dict(zip(params, combo))})
+    return calls
+
+
+def _spam(task) -> list[dict]:
+    calls = _plausible_calls(task)
+    turns = [{"tool_calls": calls[i : i + MAX_CALLS_PER_TURN]} for i in range(0, len(calls), MAX_CALLS_PER_TURN)] * 3
+    return [*turns[: agent.max_turns(task) - 1], {"content": STUFFED}]
+
+
+@pytest.mark.parametrize("tid", IDS)
+def test_tool_spamming_scores_zero(tid):
+    task = BY_ID[tid]
+    assert _score(task, _spam(task))["score"] == 0.0
+
+
+def test_tool_spamming_scores_zero_through_the_loop(scripted):
+    harness = get_harness("raw")
+    ep = scripted(_responder(harness, lambda task, k, req: _spam(task)[min(k, len(_spam(task)) - 1)]))
+    ctx = _ctx(ep, "raw")
+    for task in TASKS:
+        rec = run_task(task, ctx)
+        assert rec["error"] is None and rec["score"] == 0.0, (task["id"], rec["reason"])
+
+
+_WRONG = {"number": lambda v: f"{float(v) + 7:g}", "date": lambda v: "2025-01-02", "time": lambda v: "23:10", "name": lambda v: "Someone Else"}
+
+
+def _answer_checks(v):
+    return [c for c in v["checks"] if c["name"].startswith("answer")]
+
+
+@pytest.mark.parametrize("form", ["{v} or {w}", "either {v} or {w}", "It is not {v}; it was {w}.", "{w}, not {v}.", "{v}? No: {v} is wrong."])
+@pytest.mark.parametrize("tid", [t["id"] for t in TASKS if t["check"].get("answer")])
+def test_hedged_and_negated_right_answers_fail(tid, form):
+    task = BY_ID[tid]
+    facts = [f for f in task["check"]["answer"] if not f.get("forbid")]
+    text = " ".join(form.format(v=f["value"], w=_WRONG[f["type"]](f["value"])) for f in facts)
+    v = _score(task, [*task["reference"][:-1], {"content": text}])
+    assert not any(c["ok"] for c in _answer_checks(v)), (text, v["checks"])
+    if not task["check"].get("state"):
+        assert v["score"] == 0.0
+
+
+# =========================================================================== phrasing (issue 11)
+
+PHRASINGS = {
+    "ag-001": (
+        ["Yes, about 11.5mm of rain.", "</think>Yes: 11.5 millimetres are forecast.", "**Rain: 11.5 mm** on 14 March 2025",
+         "Yes, rain is expected in Bergen on 2025-03-14: 11,5 mm.", "Expected rainfall 11.5 mm (rain, high 6 °C, low 2 °C)."],
+        ["About 12 mm.", "11.5 or 12 mm.", "It is not 11.5 mm; it was 4 mm.", "At least 11.5 mm.", "Between 11.5 and 15 mm.", "No rain."],
+    ),
+    "ag-002": (
+        ["$926.00", "Your holding is worth 926 USD.", "US$926 (40 × 23.15)", "926,00 USD", "<think>40*23.15</think>**926.00USD**", "926 dollars."],
+        ["About 920 USD.", "926 or 930 USD.", "Not 926 USD.", "926.5 USD", "Up to 926 USD.", "23.15 USD per share."],
+    ),
+    "ag-014": (
+        ["3,112.50 USD", "$3,112.50, saved to reports/holdings.txt.", "The holding is worth 3 112,50 USD.", "3112.5 dollars", "Value: **$3112.50** (250 × 12.45)."],
+        ["3,112 USD", "3,112.50 or 22,025 USD", "Not 3,112.50 USD; 22,025 USD.", "Over $3,112.50.", "31,125 USD"],
+    ),
+    "ag-017": (
+        ["Bodø, Norway: 3 °C.", "The warmest is Bodo, with a high of 3°C.", "Bodø (3 °C), compared with 1 °C in Narvik and -2 °C in Tromsø.",
+         "</think>\nBodø — high of 3 °C", "BODØ: 3°C"],
+        ["Narvik, 3 °C.", "Bodø or Narvik, 3 °C.", "Not Bodø; Narvik at 1 °C.", "Bodø, 5 °C.", "Bodø, -2 °C."],
+    ),
+    "ag-018": (
+        ["Halvard Nyström placed order O-3120, for 6 mugs.", "The customer is Halvard Nystrom, who ordered 6 units.",
+         "Order O-3120 — customer: **Halvard Nyström**, quantity: 6", "It was placed by Mr. Halvard Nyström (6 × MUG-02).",
+         "<think>look it up</think>Halvard Nyström ordered 6."],
+        ["Greta Lind ordered 6.", "Halvard Nyström or Greta Lind, 6 units.", "Not Halvard Nyström; Greta Lind, 2 units.", "Halvard Nyström, 2 units.", "Halvard, 6 units."],
+    ),
+    "ag-020": (
+        ["Leave at 1:20 PM.", "13:20", "Leave by 1:20 p.m.; the drive is in your calendar 13:20–14:05.", "You should head out at 13h20.",
+         "Your flight departs at 14:05, so leave at 13:20."],
+        ["Leave at 13:05.", "Leave at 1:20 AM.", "13:20 or 13:30.", "Not 13:20; leave at 13:05.", "Leave at 1:20."],
+    ),
+    "ag-021": (
+        ["It is due on 8 May 2025.", "Due May 8th; the reminder is set.", "Thursday, 8 May 2025", "Due 08.05.2025 (380.00 SEK).", "Due date: May 8, 2025.",
+         "It's due on the 8th of May."],
+        ["Due 2025-05-01.", "Due May 8 or May 1.", "Due 2025-08-05.", "Not May 8; May 1.", "Due in May."],
+    ),
+}
+
+
+@pytest.mark.parametrize("tid", sorted(PHRASINGS))
+def test_right_answers_in_real_model_forms_score_100_and_near_misses_fail(tid):
+    task = BY_ID[tid]
+    right, near = PHRASINGS[tid]
+    assert len(right) >= 5 and len(near) >= 5
+    for text in right:
+        v = _score(task, [*task["reference"][:-1], {"content": text}])
+        assert v["score"] == 100.0, (text, v["reason"])
+    for text in near:
+        v = _score(task, [*task["reference"][:-1], {"content": text}])
+        assert not v["passed"] and v["score"] < 100.0, text
+        if len(task["check"]["answer"]) == 1 and not task["check"].get("state"):
+            assert v["score"] == 0.0, (text, v["reason"])
+
+
+@pytest.mark.parametrize(
+    "spec, arguments, ok",
+    [
+        ({"name": "place_order", "arguments": {"customer": "Tomasz Wren", "sku": "BAG-11", "quantity": 8}}, {"customer": " tomasz  WREN. ", "sku": "bag-11", "quantity": 8.0}, True),
+        ({"name": "place_order", "arguments": {"quantity": 8}}, {"customer": "T", "sku": "B", "quantity": True}, False),
+        ({"name": "place_order", "arguments": {"quantity": 8}}, {"customer": "T", "sku": "B", "quantity": "8"}, False),
+        ({"name": "create_event", "arguments": {"title": "Picnic"}, "accept": {"title": ["Picnic in Lund"]}}, {"title": "picnic in lund!"}, True),
+        ({"name": "create_event", "arguments": {"title": "Picnic"}}, {"title": "Picnic in Lund"}, False),
+        ({"name": "create_event", "arguments": {"start": "09:00"}}, {"start": "9:00"}, True),
+        ({"name": "read_file", "arguments": {"path": "notes/a.txt"}}, {"path": "./notes/a.txt"}, True),
+        ({"name": "read_file", "arguments": {"path": "notes/a.txt"}}, {"path": "Notes/A.txt"}, False),  # the store is case-sensitive
+        ({"name": "restock", "arguments": {"quantity": 44}}, {"quantity": 10**400}, False),
+        ({"name": "restock", "arguments": {"quantity": 44}}, {"quantity": float("inf")}, False),
+        ({"name": "restock", "arguments": {"quantity": 44}}, {"quantity": float("nan")}, False),
+        ({"name": "write_file", "arguments": {"content": {"$number": 124, "tolerance": 0.001}}}, {"content": "1e309"}, False),
+        ({"name": "write_file", "arguments": {"content": {"$number": 124, "tolerance": 0.001}}}, {"content": "124.00 L"}, True),
+    ],
+)
+def test_required_call_arguments_are_compared_by_meaning(spec, arguments, ok):
+    assert agent.call_matches(spec, {"name": spec["name"], "status": "ok", "arguments": arguments}) is ok
+
+
+def _deep(n):
+    v = "x"
+    for _ in range(n):
+        v = {"a": [v]}
+    return v
+
+
+def test_hostile_argument_values_never_raise():
+    task = BY_ID["ag-012"]
+    for value in (_deep(5000), 1e309, 10**400, float("nan"), -(10**400), [[[]]] * 50):
+        calls = [{"turn": 1, "name": n, "status": "ok", "arguments": {p: value for p in at.TOOLS[n].params}, "result": {"v": "x"}} for n in task["tools"]]
+        outcome = {"content": "124 litres", "finished": True, "calls": calls, "state": at.new_state(task["state"]), "turns": 2}
+        v = agent.check(task, outcome)
+        assert 0.0 <= v["score"] < 100.0
+
+
+_fuzz_text = st.one_of(
+    st.text(max_size=400),
+    st.lists(st.sampled_from(["44", " or ", "not ", "2025-04-09", "10:30", "1e309", "9" * 400, "NaN", "Osta Biolabs", "</think>", "<think>", " ", ",", "1,2", "-", "11:45 AM", "250g"]), max_size=60).map("".join),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_fuzz_text, tid=st.sampled_from(IDS))
+def test_any_final_text_is_judged_without_raising_and_fast(text, tid):
+    import time
+
+    task = BY_ID[tid]
+    outcome, _ = agent.simulate(task, [*task["reference"][:-1], {"content": text}])
+    t0 = time.thread_time()
+    v = agent.check(task, outcome)
+    assert time.thread_time() - t0 < 0.05
+    assert 0.0 <= v["score"] <= 100.0
+    json.dumps(v["checks"])
 
 
 # =========================================================================== the real model
