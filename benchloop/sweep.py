@@ -212,12 +212,18 @@ def check(plan: dict, cells: list[dict], *, resolve_env=None) -> list[str]:
         parse_suites(plan["settings"].get("suites"))
     except OptionError as exc:
         problems.append(str(exc))
+    from benchloop.catalog import HARNESSES, PROFILES, PROVIDERS
+
+    for name, allowed in (("harness", HARNESSES), ("provider", PROVIDERS), ("profile", PROFILES)):
+        for value in dict.fromkeys(str(c["values"][name]) for c in cells if c["values"].get(name) is not None):
+            if value not in allowed:
+                problems.append(f"unknown {name} {value!r}; use one of: {', '.join(allowed)}")
     probes: dict[tuple, list[tuple[dict, object]]] = {}
     for cell in cells:
         try:
             s = resolve(cell["values"], env=resolve_env)
         except OptionError as exc:
-            problems.append(f"{cell['name']}: {exc}")
+            problems.append(str(exc))  # the same bad value in many cells is one problem
             continue
         if not s.model:
             problems.append("no model: pass --model a,b or list models under axes: in the matrix file")
