@@ -1,48 +1,36 @@
 """agent: a real tool loop over deterministic local tools, graded on the outcome.
 
-Why a loop of its own: an agent is judged by what it leaves behind, so BenchLoop plays
-the environment. Each turn the model's tool calls run against the task's fresh state
-(:mod:`benchloop.agent_tools`), the results go back in the form the harness teaches, and
-the conversation repeats until a reply without tool calls (the final answer) or the turn
-limit. ``benchloop.drivers.agentloop`` is that loop against a model; :func:`simulate` is the same loop fed a
-script of logical replies, which is how :func:`validate` proves at load time that every
-task's ``reference`` scores 100 and its ``wrong`` scores less.
+An agent is judged by what it leaves behind, so BenchLoop plays the environment: each
+turn the model's tool calls run on the task's fresh state (:mod:`benchloop.agent_tools`)
+until a reply without tool calls (the final answer) or the turn limit
+(``benchloop.drivers.agentloop``; :func:`simulate` plays a script the same way, which is how
+:func:`validate` proves at load time that a task's ``reference`` scores 100 and its
+``wrong`` less). A task's ``check``:
 
-A task's ``check``:
+- ``state``: expected values of the keys named. ``~`` means gone; ``{$number: x,
+  tolerance: t}`` a number or a text holding one; ``$any: [...]`` records matching
+  distinct records (new ids the agent cannot know); a list, accepted alternatives.
+  Strings compare by meaning: case, width, whitespace and punctuation do not count.
+- ``answer``: facts the final answer states, read with the shared scanners of
+  :mod:`benchloop.checkers.answers` — ``number`` (``tolerance``/``rel_tolerance``; "250g",
+  "3,112.50", "926,00 USD"), ``date``, ``time`` (24-hour or am/pm), ``name`` (whole
+  phrase, ``accept`` alternatives, credited only if a tool result showed it; naming one of
+  its ``rivals`` outside a comparison is a hedge). ``forbid: true``: if it appears, no
+  fact is credited. A fact passes only when stated plainly: not negated ("it is not 44"),
+  not a bound ("at least 44"), not joined to another value ("44 or 50"), and not
+  contradicted: every other value of its type in the answer must be explained by the
+  episode's evidence (prompt, call arguments, results) or by another fact. A reply that
+  lists every value it can think of answers nothing.
+- ``calls``: required calls, each matched to a distinct successful call, arguments typed
+  per the schema and normalized as the tool does (free text by meaning; a list or
+  ``accept: {param: [...]}`` gives aliases).
+- ``preserve``: ``{section: [keys]}`` that must end as they started.
 
-- ``state``: expected values in the final state, only for the keys named. ``~`` (null)
-  means the key must be gone; ``{$number: x, tolerance: t}`` matches a number or a text
-  holding exactly one number; ``$any: [...]`` under a section means each listed record
-  must match a distinct record of that section (new events/orders whose ids the agent
-  cannot know in advance); a list is a set of accepted alternatives. Strings compare by
-  meaning: case, width, whitespace and punctuation do not count.
-- ``answer``: facts the final answer must state, read by the shared answer reader
-  (:mod:`benchloop.checkers.answers`) — ``number`` (exact unless a ``tolerance`` /
-  ``rel_tolerance`` is stated; "250g", "3,112.50", "926,00 USD"), ``date`` (ISO or
-  month-name forms), ``time`` (24-hour or am/pm), ``name`` (case-insensitive whole
-  phrase, with ``accept`` alternatives; credited only if a tool result showed it, and
-  ``rivals``: the task's other options, naming one outside a comparison is a hedge).
-  ``forbid: true`` turns a fact into a gate: if it appears, no answer fact is credited.
-- ``calls``: required calls, each matched on its own to a distinct successful call with
-  the listed arguments, typed per the tool's schema and normalized as the tool
-  normalizes them (text arguments by meaning); a list, or ``accept: {param: [...]}``,
-  gives accepted aliases. Two required calls to the same tool need two calls.
-- ``preserve``: ``{section: [keys]}`` that must end as they started (penalty if not).
-
-A fact passes only when its value is stated plainly: not negated ("it is not 44"), not a
-bound ("at least 44"), not joined to another value ("44 or 50"), and not contradicted: every
-other value of the fact's type in the answer must be explained by the episode's evidence
-(the prompt, the tool calls and their results) or by the task's other facts. A reply that
-offers several candidates, or lists every value it can think of, answers nothing.
-
-Score: outcome checks (state + answer facts) weigh 70 and required calls 30 (outcome
-alone 100 when no calls are listed); if no outcome check passes the score is 0, so
-calls alone never earn points. Penalties: 25 per call to an un-offered or invented tool,
-25 per disturbed ``preserve`` key, 10 per turn beyond the task's budget, 20 for never
-giving a final answer. :func:`validate` rejects a task whose outcome checks an agent that
-does nothing could pass (each expected state must differ from the initial state, and no
-answer fact may be found in the prompt), which is what keeps empty, echoed and constant
-replies at 0.
+Score: outcome checks (state + facts) weigh 70, required calls 30 (outcome alone 100 when
+none are listed); no outcome check passed means 0. Penalties: 25 per un-offered or
+invented tool call, 25 per disturbed ``preserve`` key, 10 per turn over budget, 20 for no
+final answer. :func:`validate` rejects a task an agent doing nothing could pass (expected
+states differ from the initial one; no fact in the prompt unless its rivals are too).
 """
 from __future__ import annotations
 
@@ -83,26 +71,18 @@ def _text(s) -> str:
     return unicodedata.normalize("NFKC", s) if isinstance(s, str) else ""
 
 
-def _spans(text: str) -> list:
-    return [(f.start, f.end) for f in scan_dates(text)] + [(f.start, f.end) for f in scan_times(text)]
-
-
 def values_in(kind: str, text: str) -> list:
     """Every value of ``kind`` written in ``text``, with where it is (the shared scanners):
     numbers not counting the parts of dates and times; dates ``YYYY-MM-DD`` or ``--MM-DD``;
     times ``HH:MM:SS``."""
     if kind == "number":
-        return scan_numbers(text, skip=_spans(text))
+        return scan_numbers(text, skip=[(f.start, f.end) for f in scan_dates(text) + scan_times(text)])
     return scan_dates(text) if kind == "date" else scan_times(text)
 
 
 def _want(fact: dict):
-    v = at.jsonable(fact["value"])
-    if fact["type"] == "number":
-        return to_number(v)
-    if fact["type"] == "date":
-        return at.norm_date(str(v))
-    return parse_time(at.norm_time(str(v)))
+    v, t = at.jsonable(fact["value"]), fact["type"]
+    return to_number(v) if t == "number" else at.norm_date(str(v)) if t == "date" else parse_time(at.norm_time(str(v)))
 
 
 def _same(kind: str, a, b, tol: float = 0.0) -> bool:
@@ -115,7 +95,7 @@ def _same(kind: str, a, b, tol: float = 0.0) -> bool:
     return a == b
 
 
-def _tolerance(fact: dict) -> float:
+def _tolerance(fact: dict) -> float:  # an answer fact's own tolerance
     want = to_number(at.jsonable(fact["value"])) or 0.0
     return max(to_number(fact.get("tolerance")) or 0.0, (to_number(fact.get("rel_tolerance")) or 0.0) * abs(want))
 
@@ -147,21 +127,18 @@ class Evidence:
 
     def __init__(self, task: dict, calls: list):
         prompt = "\n".join(m.get("content") or "" for m in task_messages(task) if isinstance(m.get("content"), str))
-        results = []
-        for c in calls[:200]:
-            if isinstance(c, dict):
-                for part in (c.get("result"), c.get("arguments")):
-                    try:
-                        results.append(json.dumps(part, ensure_ascii=False)[:20_000])
-                    except (TypeError, ValueError, RecursionError):
-                        pass
-        self.results = _text("\n".join(results))[:MAX_EVIDENCE_CHARS]
-        texts = [_text(prompt)] + [r for r in results if r]
-        self.values: dict[str, list] = {"number": [], "date": [], "time": []}
-        for t in texts:
-            for piece in (t[i : i + 20_000] for i in range(0, min(len(t), MAX_EVIDENCE_CHARS), 20_000)):
-                for kind in self.values:
-                    self.values[kind] += [f.value for f in values_in(kind, piece) if f.value is not None]
+        results, size = [], 0
+        for part in (c.get(k) for c in calls for k in ("result", "arguments")):
+            try:
+                results.append(_text(json.dumps(part, ensure_ascii=False))[:20_000])
+            except (TypeError, ValueError, RecursionError):
+                continue
+            size += len(results[-1])
+            if size > MAX_EVIDENCE_CHARS:
+                break
+        self.results = "\n".join(results)
+        texts = [_text(prompt)[:20_000], *results]
+        self.values = {k: [f.value for t in texts for f in values_in(k, t) if f.value is not None] for k in ("number", "date", "time")}
         for d in self.values["date"]:  # "the 9th", "April 2025": parts of a date seen
             self.values["number"] += [float(p) for p in d.split("-") if p]
         for t in self.values["time"]:
@@ -178,41 +155,32 @@ def fact_check(fact: dict, text: str, ev: Evidence, facts: list) -> tuple[bool, 
     occ = _occurrences(fact, text)
     if not occ:
         return False, "not in the final answer"
-    for a, b in occ:
-        if negated_at(text, a, b):
-            return False, f"negated: {text[a:b]!r} is denied"
+    denied = next((text[a:b] for a, b in occ if negated_at(text, a, b)), None)
+    if denied:
+        return False, f"negated: {denied!r} is denied"
     if kind == "name":
         rx = _phrase_rx([fact["value"], *(fact.get("accept") or [])])
         if not rx.search(ev.results):
             return False, "no tool result showed it (a guess)"
-        for a, b in occ:
-            if _OR_BEFORE.search(text[max(0, a - 12) : a]) or _OR_AFTER.match(text, b):
-                return False, f"hedge: {text[a:b]!r} offered with an alternative"
+        if any(_OR_BEFORE.search(text[max(0, a - 12) : a]) or _OR_AFTER.match(text, b) for a, b in occ):
+            return False, "hedge: offered with an alternative"
         rivals = _phrase_rx(fact.get("rivals") or [])
         for m in rivals.finditer(text) if rivals else ():
             if not _CONTRAST.search(clause_before(text, m.start())) and not negated_at(text, m.start(), m.end()):
                 return False, f"hedge: also names {m.group()!r}"
         return True, "found"
     want, tol = _want(fact), _tolerance(fact)
-    if kind == "number":
-        for a, b in occ:
-            bound = qualified_at(text, a, b)
-            if bound:
-                return False, f"hedge: a bound ({bound!r})"
+    bound = next((q for a, b in occ if kind == "number" and (q := qualified_at(text, a, b))), "")
+    if bound:
+        return False, f"hedge: a bound ({bound!r})"
     found = values_in(kind, text)
     same_kind = [f for f in facts if f["type"] == kind and not f.get("forbid")]
     for f in found:
-        if f.value is None:
-            return False, f"hedge: an out-of-range {kind} beside it"
-        if _same(kind, f.value, want, tol) or any(_same(kind, f.value, _want(g), _tolerance(g)) for g in same_kind):
-            continue
-        if not ev.explains(kind, f.value):
+        if f.value is None or not (any(_same(kind, f.value, _want(g), _tolerance(g)) for g in same_kind) or ev.explains(kind, f.value)):
             return False, f"hedge: also states {text[f.start:f.end]!r}, which nothing in the task explains"
-    spans = {(a, b) for a, b in occ}
+    spans = set(occ)
     for i, f in enumerate(found):
-        if (f.start, f.end) not in spans:
-            continue
-        for j in (i - 1, i + 1):
+        for j in (i - 1, i + 1) if (f.start, f.end) in spans else ():
             if 0 <= j < len(found) and not _same(kind, found[j].value, want, tol):
                 gap = text[min(f.end, found[j].end) : max(f.start, found[j].start)]
                 if len(gap) <= 30 and (_JOIN_WORD.search(gap) or (kind == "number" and _JOIN_RANGE.fullmatch(gap))):
@@ -223,23 +191,15 @@ def fact_check(fact: dict, text: str, ev: Evidence, facts: list) -> tuple[bool, 
 def _answer_checks(facts: list, answer: str | None, ev: Evidence) -> list[dict]:
     checks = []
     text = _text(strip_reasoning(answer)[0]) if isinstance(answer, str) else ""
-    gate = None
-    if answer is None:
-        gate = "no final answer"
-    elif not text.strip():
-        gate = "empty final answer"
+    if answer is None or not text.strip():
+        gate = "no final answer" if answer is None else "empty final answer"
     elif len(text) > MAX_ANSWER_CHARS:
         gate = f"final answer longer than {MAX_ANSWER_CHARS} characters"
     elif len({f.value for f in values_in("number", text)}) > MAX_ANSWER_NUMBERS:
         gate = f"final answer lists more than {MAX_ANSWER_NUMBERS} numbers"
-    if gate is None:
-        for f in facts:
-            if f.get("forbid") and fact_found(f, text):
-                gate = f"the answer states {f['value']!r}, which is wrong here"
-                break
-    for f in facts:
-        if f.get("forbid"):
-            continue
+    else:
+        gate = next((f"the answer states {f['value']!r}, which is wrong here" for f in facts if f.get("forbid") and fact_found(f, text)), None)
+    for f in (f for f in facts if not f.get("forbid")):
         ok, why = (False, gate) if gate else fact_check(f, text, ev, facts)
         checks.append({"name": f"answer {f['type']} {f['value']}", "kind": "outcome", "ok": ok, "detail": why})
     return checks
@@ -258,10 +218,7 @@ def value_matches(actual, want, exact: bool = False) -> bool:
     list is a set of accepted alternatives. Never raises on hostile values (huge or
     non-finite numbers, deep nesting: only ``want``'s own depth is walked)."""
     if isinstance(want, dict) and "$number" in want:
-        if isinstance(actual, str):
-            got, _ = single_number(actual)
-        else:
-            got = to_number(actual)
+        got = single_number(actual)[0] if isinstance(actual, str) else to_number(actual)
         want_n = to_number(want["$number"])
         if got is None or want_n is None:
             return False
@@ -283,9 +240,7 @@ def value_matches(actual, want, exact: bool = False) -> bool:
     if isinstance(want, (int, float)):
         a, w = to_number(actual), to_number(want)
         return a is not None and w is not None and abs(a - w) <= 1e-9 * max(1.0, abs(w))
-    if isinstance(want, str):
-        if not isinstance(actual, str):
-            return False
+    if isinstance(want, str) and isinstance(actual, str):
         return actual.strip() == want.strip() if exact else meaning(actual) == meaning(want)
     return want is None and actual is None
 
@@ -306,10 +261,8 @@ def _match_distinct(items: list, pool: list, ok) -> list[int | None]:
 
     for i in range(len(items)):
         place(i, set())
-    got: list[int | None] = [None] * len(items)
-    for j, i in owner.items():
-        got[i] = j
-    return got
+    by_item = {i: j for j, i in owner.items()}
+    return [by_item.get(i) for i in range(len(items))]
 
 
 def _state_checks(expected: dict, state: dict) -> list[dict]:
@@ -318,17 +271,12 @@ def _state_checks(expected: dict, state: dict) -> list[dict]:
         have = state.get(section) or {}
         for key, w in want.items():
             if key == "$any":
-                pool = list(have.values())
-                got = _match_distinct(w, pool, lambda item, rec: value_matches(rec, item))
+                got = _match_distinct(w, list(have.values()), lambda item, rec: value_matches(rec, item))
                 for item, j in zip(w, got):
                     checks.append({"name": f"state {section} has {json.dumps(item, sort_keys=True)[:120]}", "kind": "outcome", "ok": j is not None, "detail": "found" if j is not None else "no matching record"})
                 continue
-            if w is ABSENT:
-                ok = key not in have
-                detail = "gone" if ok else "still there"
-            else:
-                ok = key in have and value_matches(have[key], w)
-                detail = "as expected" if ok else f"is {json.dumps(have.get(key), sort_keys=True)[:160]}" if key in have else "missing"
+            ok = key not in have if w is ABSENT else key in have and value_matches(have[key], w)
+            detail = ("gone" if ok else "still there") if w is ABSENT else "as expected" if ok else f"is {json.dumps(have.get(key), sort_keys=True)[:160]}" if key in have else "missing"
             checks.append({"name": f"state {section}.{key}", "kind": "outcome", "ok": ok, "detail": detail})
     return checks
 
@@ -352,27 +300,20 @@ def call_matches(spec: dict, call: dict) -> bool:
             return False
         wants = [want, *(accept.get(pname) or [])]
         exact = tool.params[pname].kind in ("path", "date", "time", "upper")
-        if not value_matches(_norm_arg(tool, pname, args[pname]), _norm_want(tool, pname, wants), exact):
+        if not value_matches(_norm_arg(tool, pname, args[pname]), _norm_arg(tool, pname, wants), exact):
             return False
     return True
 
 
 def _norm_arg(tool, pname, value):
+    """A value as the tool normalizes it (a list of alternatives item by item)."""
+    if isinstance(value, list):
+        return [_norm_arg(tool, pname, at.jsonable(v)) for v in value]
     p = tool.params[pname]
-    if p.type == "string" and isinstance(value, str):
-        try:
-            return at.NORMALIZERS[p.kind](value[: max(p.max_len, 1)])
-        except at.ToolError:
-            return value
-    return value
-
-
-def _norm_want(tool, pname, want):
-    if isinstance(want, list):
-        return [_norm_want(tool, pname, w) for w in want]
-    if isinstance(want, dict):
-        return want
-    return _norm_arg(tool, pname, at.jsonable(want))
+    try:
+        return at.NORMALIZERS[p.kind](value[: p.max_len]) if p.type == "string" and isinstance(value, str) else value
+    except at.ToolError:
+        return value
 
 
 def _call_checks(required: list, calls: list) -> list[dict]:
@@ -406,35 +347,23 @@ def check(task: dict, outcome: dict) -> Verdict:
     checks += _call_checks(chk.get("calls") or [], calls)
 
     initial = at.new_state(task.get("state"))
-    disturbed = []
-    for section, keys in (chk.get("preserve") or {}).items():
-        for key in keys:
-            if initial.get(section, {}).get(key, ABSENT) != state.get(section, {}).get(key, ABSENT):
-                disturbed.append(f"{section}.{key}")
+    disturbed = [f"{sec}.{k}" for sec, keys in (chk.get("preserve") or {}).items() for k in keys
+                 if initial.get(sec, {}).get(k, ABSENT) != state.get(sec, {}).get(k, ABSENT)]  # fmt: skip
     bad_tools = [c["name"] for c in calls if c.get("status") in ("unknown", "unoffered")]
     budget = turn_budget(task)
     wasted = max(0, int(outcome.get("turns") or 0) - budget)
-    finished = bool(outcome.get("finished"))
 
     outcome_checks = [c for c in checks if c["kind"] == "outcome"]
     call_checks = [c for c in checks if c["kind"] == "call"]
     out_frac = sum(c["ok"] for c in outcome_checks) / len(outcome_checks) if outcome_checks else 0.0
     call_frac = sum(c["ok"] for c in call_checks) / len(call_checks) if call_checks else 0.0
-    if out_frac == 0:
-        base = 0.0
-    elif call_checks:
-        base = 100.0 * (OUTCOME_WEIGHT * out_frac + (1 - OUTCOME_WEIGHT) * call_frac)
-    else:
-        base = 100.0 * out_frac
-    penalties = []
-    if bad_tools:
-        penalties.append({"why": f"called tools that were not offered: {sorted(set(bad_tools))[:5]}", "points": PENALTY_BAD_TOOL * len(bad_tools)})
-    if disturbed:
-        penalties.append({"why": f"changed what had to stay: {disturbed[:5]}", "points": PENALTY_PRESERVE * len(disturbed)})
-    if wasted:
-        penalties.append({"why": f"{wasted} turn(s) beyond the budget of {budget}", "points": PENALTY_WASTED_TURN * wasted})
-    if not finished:
-        penalties.append({"why": "no final answer before the turn limit", "points": PENALTY_UNFINISHED})
+    base = 0.0 if out_frac == 0 else 100.0 * (OUTCOME_WEIGHT * out_frac + (1 - OUTCOME_WEIGHT) * call_frac if call_checks else out_frac)
+    penalties = [{"why": why, "points": pts} for why, pts in (
+        (f"called tools that were not offered: {sorted(set(bad_tools))[:5]}", PENALTY_BAD_TOOL * len(bad_tools)),
+        (f"changed what had to stay: {disturbed[:5]}", PENALTY_PRESERVE * len(disturbed)),
+        (f"{wasted} turn(s) beyond the budget of {budget}", PENALTY_WASTED_TURN * wasted),
+        ("no final answer before the turn limit", 0.0 if outcome.get("finished") else PENALTY_UNFINISHED),
+    ) if pts]  # fmt: skip
     lost = sum(p["points"] for p in penalties)
     score = round(max(0.0, min(100.0, base - lost)), 2)
     passed = all(c["ok"] for c in checks) and not penalties
@@ -478,18 +407,11 @@ def _fact_problem(f) -> str | None:
         return f"each answer fact needs a type from {', '.join(FACT_TYPES)} and a value"
     v = at.jsonable(f["value"])
     try:
-        if f["type"] == "number":
-            float(v)
-            if isinstance(v, (bool, str)):
-                raise ValueError
-        elif f["type"] == "date":
-            at.norm_date(str(v))
-        elif f["type"] == "time":
-            at.norm_time(str(v))
-        elif not normalize_text(str(v)) or not all(isinstance(r, str) and r.strip() for r in f.get("rivals") or []):
-            raise ValueError
+        ok = _want(f) is not None if f["type"] != "name" else bool(normalize_text(str(v)))
     except (ValueError, TypeError, at.ToolError):
-        return f"answer fact value {v!r} does not fit type {f['type']}"
+        ok = False
+    if not ok or not all(isinstance(r, str) and r.strip() for r in f.get("rivals") or []):
+        return f"answer fact value {v!r} (or its rivals) does not fit type {f['type']}"
     return None
 
 
@@ -499,9 +421,8 @@ def validate(task: dict):
     tools = task.get("tools")
     if not isinstance(tools, list) or not tools or len(set(map(str, tools))) != len(tools):
         return ("tools", "must be a non-empty list of distinct tool names")
-    unknown = [t for t in tools if t not in at.TOOLS]
-    if unknown:
-        return ("tools", f"unknown tool(s) {unknown}; known: {', '.join(sorted(at.TOOLS))}")
+    if any(t not in at.TOOLS for t in tools):
+        return ("tools", f"unknown tool(s) {[t for t in tools if t not in at.TOOLS]}; known: {', '.join(sorted(at.TOOLS))}")
     st = task.get("state") or {}
     if not isinstance(st, dict) or set(st) - set(at.SECTIONS):
         return ("state", f"must be a mapping with sections from {', '.join(at.SECTIONS)}")
@@ -515,40 +436,35 @@ def validate(task: dict):
     facts = chk.get("answer") or []
     if not isinstance(facts, list):
         return ("check", "answer must be a list of facts")
-    for f in facts:
-        problem = _fact_problem(f)
-        if problem:
-            return ("check", problem)
+    problem = next((p for f in facts if (p := _fact_problem(f))), None)
+    if problem:
+        return ("check", problem)
     expected = chk.get("state") or {}
     if not isinstance(expected, dict) or any(s not in at.SECTIONS or not isinstance(v, dict) for s, v in expected.items()):
         return ("check", "state must map sections to expected records")
     if not expected and not any(not f.get("forbid") for f in facts):
         return ("check", "needs at least one outcome check (an expected state or an answer fact)")
     # an agent that does nothing must fail every outcome check
-    for c in _state_checks(expected, initial):
-        if c["ok"]:
-            return ("check", f"{c['name']} already holds before the agent acts; it would reward doing nothing")
+    free = next((c["name"] for c in _state_checks(expected, initial) if c["ok"]), None)
+    if free:
+        return ("check", f"{free} already holds before the agent acts; it would reward doing nothing")
     prompt_text = "\n".join(m.get("content") or "" for m in task_messages(task) if isinstance(m.get("content"), str))
     for f in facts:  # a choice the prompt lists is fine: echoing every option names its rivals
         listed = f.get("rivals") and any(fact_found({"type": "name", "value": r}, prompt_text) for r in f["rivals"])
         if not f.get("forbid") and fact_found(f, prompt_text) and not listed:
             return ("check", f"answer fact {f['value']!r} is already in the prompt; an echo would pass it")
-    calls = chk.get("calls") or []
-    if not isinstance(calls, list):
-        return ("check", "calls must be a list")
-    for c in calls:
-        if not isinstance(c, dict) or c.get("name") not in tools:
-            return ("check", f"required call {c!r} must name an offered tool")
+    for c in chk.get("calls") or []:
+        if not isinstance(c, dict) or c.get("name") not in tools or not all(isinstance(v, list) for v in (c.get("accept") or {}).values()):
+            return ("check", f"required call {c!r} must name an offered tool (and map accept to lists)")
         extra = (set(c.get("arguments") or {}) | set(c.get("accept") or {})) - set(at.TOOLS[c["name"]].params)
         if extra:
             return ("check", f"required call {c['name']} lists unknown arguments {sorted(extra)}")
     for section, keys in (chk.get("preserve") or {}).items():
         if section not in at.SECTIONS or not isinstance(keys, list) or any(k not in initial[section] for k in keys):
             return ("check", f"preserve.{section} must list keys present in the initial state")
-    for name in ("reference", "wrong"):
-        problem = _check_reply_list(task.get(name), name)
-        if problem:
-            return problem
+    problem = _check_reply_list(task.get("reference"), "reference") or _check_reply_list(task.get("wrong"), "wrong")
+    if problem:
+        return problem
     ref = task["reference"]
     if ref[-1].get("tool_calls") or not (ref[-1].get("content") or "").strip():
         return ("reference", "must end with a final reply that has content and no tool calls")
