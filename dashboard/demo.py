@@ -67,9 +67,13 @@ def synthetic_run(
     status: str = "complete",
     decode_tok_s: float | None = None,
     tasks: list | None = None,
+    concurrency: list[int] | None = None,
+    remote: bool = False,
+    quantization: str = "Q4_K_M",
 ) -> dict:
     """A complete run.json dict. ``suites`` maps suite name -> number of tasks;
-    ``decode_tok_s`` adds a speed block (and a speed suite) so the speed plots have data."""
+    ``decode_tok_s`` adds a speed block (and a speed suite) so the speed plots have data;
+    ``concurrency`` (levels) adds a concurrency sweep to it, else the sweep task is skipped."""
     from benchloop.scoring import score_run
 
     rng = random.Random(seed)
@@ -87,11 +91,11 @@ def synthetic_run(
         "started_at": started.isoformat(timespec="milliseconds"),
         "finished_at": (started + timedelta(minutes=3)).isoformat(timespec="milliseconds"),
         "benchloop_version": "0.1.0",
-        "model": {"name": model, "quantization": "Q4_K_M", "parameters": "8B", "family": "qwen3"},
+        "model": {"name": model, "quantization": quantization, "parameters": "8B", "family": "qwen3"},
         "provider": provider,
         "endpoint": "http://127.0.0.1:11434",
         "harness": harness,
-        "remote": False,
+        "remote": remote,
         "profile": profile,
         "sampling": {"temperature": 0.0, "seed": 42, "max_tokens": None},
         "settings": {"model": model, "provider": provider, "harness": harness, "profile": profile},
@@ -105,14 +109,21 @@ def synthetic_run(
     }
     if decode_tok_s is not None:
         run["tasks"].append(task_record("speed", 1, passed=True))
+        sweep = task_record("speed", 2, passed=True, output="")
+        sweep.update(score=0.0, skipped=not concurrency, reason="" if concurrency else "skipped: pass --concurrency (e.g. --concurrency 1,2,4) to run the concurrency sweep")
+        run["tasks"].append(sweep)
         run["speed"] = {
             "decode_tok_s": decode_tok_s,
             "ttft_ms": round(4000.0 / decode_tok_s, 1),
             "scenarios": {
-                "short-chat": {"decode_tok_s": decode_tok_s * 1.05, "prefill_tok_s": decode_tok_s * 20, "ttft_ms": 90.0},
-                "long-prompt": {"decode_tok_s": decode_tok_s * 0.85, "prefill_tok_s": decode_tok_s * 32, "ttft_ms": 850.0},
-                "long-output": {"decode_tok_s": decode_tok_s * 0.97, "prefill_tok_s": decode_tok_s * 18, "ttft_ms": 95.0},
+                "short-chat": {"prompt_tokens": 64, "decode_tok_s": decode_tok_s * 1.05, "prefill_tok_s": decode_tok_s * 20, "ttft_ms": 90.0},
+                "medium-prompt": {"prompt_tokens": 1024, "decode_tok_s": decode_tok_s * 0.95, "prefill_tok_s": decode_tok_s * 28, "ttft_ms": 300.0},
+                "long-prompt": {"prompt_tokens": 4096, "decode_tok_s": decode_tok_s * 0.85, "prefill_tok_s": decode_tok_s * 32, "ttft_ms": 850.0},
+                "long-output": {"prompt_tokens": 256, "decode_tok_s": decode_tok_s * 0.97, "prefill_tok_s": decode_tok_s * 18, "ttft_ms": 95.0},
             },
+            "concurrency": {"skipped": not concurrency, "levels": [
+                {"concurrency": c, "aggregate_tok_s": round(decode_tok_s * c * (0.92 ** (c - 1)), 2), "per_stream_tok_s": round(decode_tok_s * (0.92 ** (c - 1)), 2), "ttft_p90_ms": round(90.0 * c ** 1.3, 1)} for c in (concurrency or [])
+            ]},
         }
     run["scores"] = score_run(run)
     return run

@@ -28,6 +28,9 @@ XSS = "<img src=x onerror=\"window.__xss=1;alert('img')\"><script>window.__xss=2
 AGENT_RUN = "20260201-090000-qwen3-8b-agent"
 XSS_RUN = "20260201-090500-xss-run"
 BASE_RUN = "20260201-091000-smollm2-base"
+SWEEP_RUN = "20260201-080002-qwen3-8b-raw"
+REMOTE_RUN = "20260201-081000-gpt-4o-mini-remote"
+N_RUNS = 8
 OUR_SCRIPTS = (Path(__file__).resolve().parents[1] / "dashboard" / "static" / "index.html").read_text(encoding="utf-8").count("<script")
 
 
@@ -81,8 +84,9 @@ def site(tmp_path_factory):
     mp.delenv("OPENAI_API_KEY", raising=False)
     agent = synthetic_run(AGENT_RUN, model="qwen3:8b", suites={"agent": 0}, tasks=[agent_task(), task_record("agent", 1, passed=True), task_record("agent", 2, passed=False)], decode_tok_s=52.0)
     write_run(runs, agent)
-    for i, (model, harness, tok, rate) in enumerate([("llama3.1:8b", "raw", 61.0, 0.7), ("gemma3:4b", "hermes", 96.0, 0.55), ("qwen3:8b", "raw", 52.0, 0.8)]):
-        write_run(runs, synthetic_run(f"20260201-08000{i}-{model.replace(':', '-')}-{harness}", model=model, harness=harness, seed=i, pass_rate=rate, decode_tok_s=tok, suites={"reasonmath": 12, "toolcall": 10}))
+    for i, (model, harness, tok, rate) in enumerate([("llama3.1:8b", "raw", 61.0, 0.7), ("gemma3:4b", "hermes", 96.0, 0.55), ("qwen3:8b", "raw", 52.0, 0.8), ("qwen3:8b", "hermes", 50.0, 0.75)]):
+        write_run(runs, synthetic_run(f"20260201-08000{i}-{model.replace(':', '-')}-{harness}", model=model, harness=harness, seed=i, pass_rate=rate, decode_tok_s=tok, suites={"reasonmath": 12, "toolcall": 10}, concurrency=[1, 2, 4, 8] if i == 2 else None))
+    write_run(runs, synthetic_run(REMOTE_RUN, model="gpt-4o-mini", provider="openai_compat", harness="raw", hardware="api.example.com", remote=True, seed=7, pass_rate=0.9, decode_tok_s=140.0, suites={"reasonmath": 12}))
     write_run(runs, xss_run())
     base = synthetic_run(BASE_RUN, model="smollm2-135m", provider="llamacpp", hardware="laptop CPU", manifest_hash="b" * 64, tasks=[task_record("reasonmath", 1, passed=True), task_record("reasonmath", 2, passed=True)])
     write_run(runs, base)
@@ -107,8 +111,17 @@ def site(tmp_path_factory):
 
 
 def shot(page, name):
+    """Full-page screenshot into artifacts/screenshots/; with BENCHLOOP_DOC_SHOTS=1 the
+    README's pictures (docs/screenshots/) are refreshed too."""
     page.evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if os.environ.get("BENCHLOOP_DOC_SHOTS") == "1" and name in DOC_SHOTS:
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / f"{name}.png"), full_page=False)
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+DOC_SHOTS = {"leaderboard-1280", "leaderboard-390", "run-1280", "compare-1280", "model-1280"}
 
 
 def goto(site, hash_, ready):
@@ -129,33 +142,61 @@ def assert_inert(site):
     assert site["log"]["dialogs"] == []
 
 
-def test_leaderboard_is_painted_first_from_the_page_itself(site):
+def no_page_scroll(page):
+    return page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def test_leaderboard_is_one_table_per_board_painted_from_the_page_itself(site):
     page = site["page"]
+    page.set_viewport_size({"width": 1280, "height": 800})
     site["log"]["requests"].clear()
     page.goto(site["url"] + "/")
     page.wait_for_selector("table.leaderboard tbody tr", timeout=15000)
-    # painted from data embedded in the page: no API request was needed for it
-    assert not [u for u in site["log"]["requests"] if "/api/" in u]
-    first = page.locator("section[data-group]").first
-    assert first.get_attribute("data-group") == "a" * 64  # the largest comparable set comes first
-    models = first.locator("tbody tr td:nth-child(2)").all_inner_texts()
-    assert sorted(models) == ["gemma3:4b", "llama3.1:8b", "qwen3:8b"]  # one row per model × harness × hardware × profile
-    overall = [float(x) for x in first.locator("tbody tr td:nth-child(6)").all_inner_texts()]
+    assert not [u for u in site["log"]["requests"] if "/api/" in u]  # painted from the page's own data
+    assert page.locator("section.board").count() == 2  # local and remote never ranked together
+    local = page.locator("table.leaderboard[data-board=local]")
+    rows = local.locator("tbody tr")
+    pairs = [(m, hn) for m, hn in zip(rows.locator("td.key0 a").all_inner_texts(), rows.locator("td.key1").all_inner_texts())]
+    assert ("qwen3:8b", "raw") in pairs and ("qwen3:8b", "hermes") in pairs  # both harnesses: rows of one table
+    assert "gpt-4o-mini" not in " ".join(m for m, _ in pairs)
+    assert page.locator("table.leaderboard[data-board=remote] tbody tr").count() == 1
+    overall = [float(x) for x in local.locator("td.key2").all_inner_texts()]
     assert overall == sorted(overall, reverse=True)
-    page.wait_for_function("() => window.__benchloop.charts.length >= 1")
-    assert page.locator("section[data-group] canvas").count() >= 1
-    shot(page, "01-leaderboard")
+    assert "quick · 3 suites" in local.inner_text() and "quick · reasonmath" in local.inner_text() and "aaaaaaaa" not in local.inner_text()
+    assert local.locator("tr[data-model='llama3.1:8b'] td[data-suite=agent]").inner_text() == ""  # blank where a run did not run it
+    # sortable: tok/s ascending after two clicks
+    local.locator("th[data-key=decode_tok_s]").click()
+    local.locator("th[data-key=decode_tok_s]").click()
+    toks = [float(x) for x in page.locator("table.leaderboard[data-board=local] tbody tr td:nth-child(7)").all_inner_texts() if x != "—"]
+    assert toks == sorted(toks)
+    # the key columns stay visible when the table scrolls sideways at 1280 px
+    page.evaluate("() => { const w = document.querySelector('section[data-board=local] .table-wrap'); w.scrollLeft = w.scrollWidth; }")
+    box = page.locator("table.leaderboard[data-board=local] th[data-key=overall]").bounding_box()
+    wrap = page.locator("section[data-board=local] .table-wrap").bounding_box()
+    assert wrap["x"] <= box["x"] and box["x"] + box["width"] <= wrap["x"] + wrap["width"]
+    # search and filters
+    page.fill("input.board-search", "hermes")
+    assert set(page.locator("table.leaderboard[data-board=local] td.key1").all_inner_texts()) == {"hermes"}
+    page.fill("input.board-search", "")
+    page.select_option("select[data-filter=board]", "remote")
+    assert page.locator("section.board[data-board=local]").is_hidden()
+    page.select_option("select[data-filter=board]", "")
+    page.wait_for_function("() => window.__benchloop.charts.length >= 2")
+    labels = page.evaluate("() => window.__benchloop.charts[0].data.datasets.map(d => d.pointLabel)")
+    colors = page.evaluate("() => window.__benchloop.charts[0].data.datasets.map(d => d.backgroundColor + d.pointStyle)")
+    assert all(labels) and len(set(colors)) == len(colors)  # distinct, labelled points
+    shot(page, "leaderboard-1280")
     assert_inert(site)
 
 
 def test_every_tab_opens(site):
     page = goto(site, "#/runs", "runs")
-    assert page.locator("table.runs tbody tr").count() == 6
+    assert page.locator("table.runs tbody tr").count() == N_RUNS
     page.select_option("select[data-filter=model]", "qwen3:8b")
-    page.wait_for_function("() => document.querySelectorAll('table.runs tbody tr').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('table.runs tbody tr').length === 3")
     shot(page, "02-runs-filtered")
     page.click("text=Clear")
-    page.wait_for_function("() => document.querySelectorAll('table.runs tbody tr').length === 6")
+    page.wait_for_function(f"() => document.querySelectorAll('table.runs tbody tr').length === {N_RUNS}")
 
     page = goto(site, "#/models", "models")
     page.wait_for_selector("tr[data-model='smollm2-135m']")
@@ -163,10 +204,62 @@ def test_every_tab_opens(site):
     shot(page, "03-models")
 
     page = goto(site, "#/compare", "compare")
-    assert page.locator(".compare-picker input[type=checkbox]").count() == 6
+    assert page.locator(".compare-picker input[type=checkbox]").count() == N_RUNS
+    page = goto(site, "#/model/qwen3:8b", "model")
+    page.wait_for_function("() => window.__benchloop.charts.length === 2")
+    assert page.locator("table.history tbody tr").count() == 3
+    shot(page, "model-1280")
+
+
+def test_run_page_charts_filters_and_skipped_tasks(site):
+    page = goto(site, f"#/run/{SWEEP_RUN}", "run")
+    page.wait_for_function("() => window.__benchloop.charts.length === 3")  # suites, speed vs prompt length, concurrency sweep
+    assert page.locator(".speed-chart").count() == 2
+    assert page.locator("tr[data-task=sp-002] .badge").inner_text() != "skipped"  # this run swept
+    page = goto(site, f"#/run/{AGENT_RUN}", "run")
+    skipped = page.locator("tr[data-task=sp-002]")
+    assert skipped.locator(".badge").inner_text() == "skipped" and "0.0" not in skipped.inner_text()
+    page.select_option("select[data-filter=kind]", "failures")
+    assert page.locator("table.tasks tbody tr").count() == 1 and page.locator("table.tasks tbody tr[data-task=ag-002]").count() == 1
+    page.select_option("select[data-filter=kind]", "")
+    page.fill("input.task-search", "ag-003")
+    assert page.locator("table.tasks tbody tr").count() == 1
+    page = goto(site, f"#/run/{XSS_RUN}", "run")
+    page.select_option("select[data-filter=kind]", "errors")
+    assert page.locator("table.tasks tbody tr").all() and page.locator("table.tasks tbody tr[data-kind=error]").count() == 1
+    page = goto(site, f"#/task/{AGENT_RUN}/agent/ag-003", "task")
+    order = page.evaluate("() => [...document.querySelectorAll('#view h2')].map(e => e.textContent)")
+    assert order.index("Prompt") < next(i for i, t in enumerate(order) if t.startswith("Agent trace"))
+
+
+def test_compare_shows_outputs_side_by_side_with_errors_marked(site):
+    page = goto(site, f"#/compare/{BASE_RUN},{XSS_RUN}", "compare")
+    err = page.locator(".side-task[data-task=rm-002]")
+    assert "error: no answer" in err.inner_text()
+    wrong = page.locator(".side-task[data-task=rm-001]")
+    assert "wrong answer" in wrong.inner_text() and "<img src=x" in wrong.inner_text()
+    shot(page, "compare-1280")
+    assert_inert(site)
+
+
+def test_benchmark_refuses_a_dead_endpoint_before_any_job_exists(site):
     page = goto(site, "#/benchmark", "benchmark")
-    assert page.locator("input[name=suite]").count() >= 1
-    shot(page, "04-benchmark-form")
+    before = page.evaluate("() => fetch('/api/jobs').then(r => r.json()).then(d => d.jobs.length)")
+    page.select_option("select[name=provider]", "openai_compat")
+    page.fill("input[name=endpoint]", "http://127.0.0.1:9")
+    page.fill("input[name=model]", "anything")
+    page.wait_for_function("() => /task/.test(document.getElementById('bench-plan').textContent)", timeout=15000)
+    page.click("#start-benchmark")
+    page.wait_for_selector(".bench-message .error", timeout=15000)
+    msgs = page.locator(".bench-message").inner_text()
+    assert msgs.count("Nothing answers at http://127.0.0.1:9") == 1 and "--" not in msgs and "benchloop" not in msgs
+    assert page.evaluate("() => fetch('/api/jobs').then(r => r.json()).then(d => d.jobs.length)") == before
+    assert page.input_value("input[name=model]") == "anything"  # the form keeps its values
+    for name in ("trials", "concurrency", "parallel", "timeout"):
+        assert page.locator(f"input[name={name}]").count() == 1
+    # the refused POST is the browser's only complaint (a 400 it logs itself)
+    assert all("status of 400" in e for e in site["log"]["errors"]), site["log"]["errors"]
+    site["log"]["errors"].clear()
 
 
 def test_chat_streams_and_shows_model_output_as_text(site):
@@ -194,12 +287,17 @@ def test_benchmark_runs_on_the_embedded_model_then_run_page_trace_and_compare(si
             box.uncheck()
     page.fill("input[name=tasks]", "rm-001, rm-002")
     page.fill("input[name=max_tokens]", "8")
+    page.wait_for_function("() => /^2 tasks/.test(document.getElementById('bench-plan').textContent)", timeout=15000)
     page.click("#start-benchmark")
     page.wait_for_selector("[data-job] .progress", timeout=15000)
     run_id = page.locator("[data-job]").get_attribute("data-job")
+    # the form kept its values after Start
+    assert page.input_value("input[name=tasks]") == "rm-001, rm-002" and page.input_value("input[name=max_tokens]") == "8"
+    assert [b.get_attribute("value") for b in page.locator("input[name=suite]:checked").all()] == ["reasonmath"]
     page.wait_for_selector("[data-job] .job-state .badge.complete", timeout=420000)  # minutes only on a crowded machine
     assert page.locator("[data-job] .counter").inner_text() == "2 / 2 tasks"
     assert page.locator("[data-job] tbody tr").count() == 2
+    page.wait_for_selector("[data-job] .final-scores .card")
     shot(page, "06-benchmark-finished")
 
     page.click("a.open-run")
@@ -207,7 +305,7 @@ def test_benchmark_runs_on_the_embedded_model_then_run_page_trace_and_compare(si
     assert page.locator("table.tasks tbody tr").count() == 2
     assert page.locator("h1 .model-name").inner_text() == "smollm2-135m"
     assert (site["runs"] / run_id / "run.json").exists()
-    shot(page, "07-run-page")
+    shot(page, "run-1280")
     page.click("table.tasks a:has-text('rm-001')")
     page.wait_for_function("() => document.getElementById('view').dataset.ready === 'task'")
     assert page.locator("pre.task-output").count() == 1
@@ -222,7 +320,6 @@ def test_benchmark_runs_on_the_embedded_model_then_run_page_trace_and_compare(si
 
     page = goto(site, f"#/compare/{BASE_RUN},{run_id}", "compare")
     assert page.locator("table.compare-suites tbody tr").count() == 1
-    assert page.locator(".not-comparable").count() >= 1  # hand-made baseline vs a real manifest
     page.locator("text=only tasks whose scores differ").click()
     assert page.locator("table.compare-tasks tbody tr").count() == 2
     page.wait_for_function("() => window.__benchloop.charts.length >= 1")
@@ -233,12 +330,70 @@ def test_benchmark_runs_on_the_embedded_model_then_run_page_trace_and_compare(si
     assert_inert(site)
 
 
+PAGES = [("#/leaderboard", "leaderboard"), ("#/runs", "runs"), (f"#/run/{SWEEP_RUN}", "run"), (f"#/task/{AGENT_RUN}/agent/ag-003", "task"), (f"#/compare/{BASE_RUN},{XSS_RUN}", "compare"),
+         ("#/model/qwen3:8b", "model"), ("#/models", "models"), ("#/benchmark", "benchmark"), ("#/chat", "chat"), (f"#/run/{XSS_RUN}", "run")]
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_every_page_fits_the_screen_without_sideways_page_scroll(site, width, height, tmp_path):
+    page = site["page"]
+    page.set_viewport_size({"width": width, "height": height})
+    too_wide = []
+    for hash_, ready in PAGES:
+        page = goto(site, hash_, ready)
+        page.wait_for_timeout(150)
+        name = f"{ready}-{width}" if hash_ in ("#/leaderboard", f"#/run/{SWEEP_RUN}") else f"{hash_.strip('#/').replace('/', '_').replace(':', '-')[:60]}-{width}"
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        shot(page, name)
+        if not no_page_scroll(page):
+            too_wide.append((hash_, page.evaluate("() => document.documentElement.scrollWidth")))
+    assert too_wide == [], too_wide
+    if width == 390:  # model and overall come first; the navigation wraps instead of overflowing
+        page = goto(site, "#/leaderboard", "leaderboard")
+        heads = page.locator("table.leaderboard[data-board=local] thead th").all_inner_texts()
+        assert heads[:3] == ["Model", "Harness", "Overall"]
+        nav = page.locator("nav#tabs").bounding_box()
+        assert nav["x"] + nav["width"] <= width
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_an_empty_store_says_no_runs_yet(site, tmp_path):
+    srv = ServedApp(create_app(tmp_path / "empty", probe_defaults=False, refresh_interval=0.2)).start()
+    try:
+        page = site["page"]
+        page.goto(srv.url + "/#/runs")
+        page.wait_for_function("() => document.getElementById('view').dataset.ready === 'runs'")
+        assert "No runs yet" in page.locator("#view").inner_text() and "No runs match" not in page.locator("#view").inner_text()
+    finally:
+        page.goto(site["url"] + "/")
+        srv.stop()
+
+
+def test_jobs_survive_a_restart_and_one_runs_at_a_time(tmp_path):
+    import json
+
+    from benchloop.dashboard.jobs import Job, JobBusy, JobManager
+
+    jm = JobManager(tmp_path)
+    done = Job(run_id="20260301-000000-done", runs_dir=jm.runs_dir, spec={"model": "m"}, argv=[], total=2, log_path="", state="complete", message="run complete")
+    live = Job(run_id="20260301-000001-live", runs_dir=jm.runs_dir, spec={"model": "m"}, argv=[], total=2, log_path="", pid=os.getpid())
+    jm.jobs = {done.run_id: done, live.run_id: live}
+    jm._save()
+    with pytest.raises(JobBusy):
+        jm.start({"model": "m", "provider": "llamacpp", "harness": "raw"})
+    saved = json.loads((tmp_path / ".jobs" / "jobs.json").read_text())
+    assert {j["run_id"] for j in saved["jobs"]} == {done.run_id, live.run_id} and "api_key" not in json.dumps(saved)
+    again = JobManager(tmp_path)  # a restarted dashboard
+    assert again.jobs[done.run_id].state == "complete"
+    assert again.jobs[live.run_id].state == "running" and again.busy() == live.run_id  # its process still runs: followed again
+
+
 def test_hostile_run_renders_inert_in_every_view(site):
     page = site["page"]
     page.goto(site["url"] + "/")
     page.wait_for_selector("table.leaderboard")
     assert_inert(site)
-    for hash_, ready in (("#/runs", "runs"), (f"#/run/{XSS_RUN}", "run"), (f"#/task/{XSS_RUN}/reasonmath/rm-001", "task"), (f"#/task/{XSS_RUN}/reasonmath/rm-002", "task"), (f"#/compare/{XSS_RUN},{BASE_RUN}", "compare"), ("#/leaderboard", "leaderboard")):
+    for hash_, ready in (("#/runs", "runs"), (f"#/run/{XSS_RUN}", "run"), (f"#/task/{XSS_RUN}/reasonmath/rm-001", "task"), (f"#/task/{XSS_RUN}/reasonmath/rm-002", "task"), (f"#/compare/{XSS_RUN},{BASE_RUN}", "compare"), ("#/leaderboard", "leaderboard"), (f"#/model/evil {XSS}", "model")):
         page = goto(site, hash_, ready)
         page.wait_for_timeout(100)
         assert_inert(site)

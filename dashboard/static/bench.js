@@ -65,51 +65,108 @@
     loadModels(false).then(sync).catch(() => {});
     return { provider, endpoint, model, key, dl, values: () => ({ provider: provider.value, endpoint: provider.value === "llamacpp" ? null : endpoint.value || null, model: model.value.trim(), api_key: key.value || null }) };
   }
+  // the form's last values (never the key): restored after Start, a reload or a restart
+  const FORM_KEY = "benchloop.benchmark-form";
+  function savedForm() { try { return JSON.parse(localStorage.getItem(FORM_KEY) || "null") || {}; } catch (e) { return {}; } }
+  function saveForm(v) { try { const c = Object.assign({}, v); delete c.api_key; localStorage.setItem(FORM_KEY, JSON.stringify(c)); } catch (e) { /* storage off */ } }
+  function duration(s) { if (s === null || s === undefined) return "unknown"; if (s < 90) return `about ${Math.max(5, Math.round(s / 5) * 5)} s`; if (s < 5400) return `about ${Math.round(s / 60)} min`; return `about ${(s / 3600).toFixed(1)} h`; }
   async function pageBenchmark(args, seq) {
     append(view, h("h1", { text: "Benchmark" }));
-    const pf = providerFields(state.prefill);
+    const saved = savedForm();
+    const pf = providerFields(state.prefill || (saved.provider ? { provider: saved.provider, endpoint: saved.endpoint || "", model: saved.model || "" } : null));
     state.prefill = null;
-    const form = h("div", { class: "panel" });
+    const form = h("div", { class: "panel bench-form" });
     const progress = h("div", { id: "job" });
     const jobsBox = h("div");
     append(view, form, progress, jobsBox);
     const suites = state.suites || (state.suites = await api("/api/suites"));
     if (seq !== state.routeSeq) return;
+    const num = (name, attrs) => h("input", Object.assign({ name, type: "number", placeholder: "default" }, attrs));
     const harness = h("select", { name: "harness", "aria-label": "harness" }, suites.harnesses.map((x) => h("option", { value: x, text: x })));
     const profile = h("select", { name: "profile", "aria-label": "profile" }, h("option", { value: "", text: "full (every task)" }), h("option", { value: "quick", text: "quick" }), h("option", { value: "core", text: "core" }), h("option", { value: "full", text: "full" }));
     const tasks = h("input", { name: "tasks", placeholder: "e.g. rm-001, rm-002 (optional)" });
-    const maxTokens = h("input", { name: "max_tokens", type: "number", min: 1, placeholder: "suite default" });
-    const suiteBoxes = suites.suites.filter((s) => !s.error).map((s) => h("input", { type: "checkbox", name: "suite", value: s.suite, checked: true }));
+    const maxTokens = num("max_tokens", { min: 1, placeholder: "suite default" });
+    const trials = num("trials", { min: 1, max: 50, placeholder: "5 (speed suite)" });
+    const concurrency = h("input", { name: "concurrency", placeholder: "e.g. 1,2,4 (speed sweep; off)" });
+    const parallel = num("parallel", { min: 0, max: 16, placeholder: "0 (serial)" });
+    const timeout = num("timeout", { min: 1, max: 3600, step: "any", placeholder: "120 s" });
+    const avail = suites.suites.filter((s) => !s.error);
+    const suiteBoxes = avail.map((s) => h("input", { type: "checkbox", name: "suite", value: s.suite, checked: !saved.suites || !saved.suites.length || saved.suites.includes(s.suite) }));
+    if (saved.harness) harness.value = saved.harness;
+    profile.value = saved.profile || "";
+    tasks.value = (saved.tasks || []).join(", ");
+    [[maxTokens, "max_tokens"], [trials, "trials"], [concurrency, "concurrency"], [parallel, "parallel"], [timeout, "timeout"]].forEach(([el, k]) => { if (saved[k] !== null && saved[k] !== undefined) el.value = saved[k]; });
     const start = h("button", { class: "primary", text: "Start benchmark", id: "start-benchmark" });
-    append(form, pf.dl, h("div", { class: "form" }, field("Provider", pf.provider), field("Endpoint", pf.endpoint), field("Model", pf.model), field("API key (remote only; never stored)", pf.key), field("Harness", harness), field("Profile", profile), field("Task ids", tasks), field("Max tokens per reply", maxTokens)),
-      h("h3", { text: "Suites" }), h("div", { class: "checks" }, suites.suites.filter((s) => !s.error).map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: `${s.suite} (${s.full} tasks; quick ${s.quick}, core ${s.core})` })))),
-      h("div", { class: "toolbar" }, h("span", { class: "spacer" }), start));
-    start.addEventListener("click", async () => {
-      const v = pf.values();
-      const body = Object.assign(v, { harness: harness.value, profile: profile.value || null, suites: suiteBoxes.filter((b) => b.checked).map((b) => b.value), tasks: tasks.value.split(/[\s,]+/).filter(Boolean), max_tokens: maxTokens.value ? parseInt(maxTokens.value, 10) : null });
-      start.disabled = true;
+    const plan = h("div", { class: "plan small", id: "bench-plan" });
+    const message = h("div", { class: "bench-message" });
+    append(form, pf.dl, h("div", { class: "form" }, field("Provider", pf.provider), field("Endpoint", pf.endpoint), field("Model", pf.model), field("API key (remote only; never stored)", pf.key), field("Harness", harness), field("Profile", profile), field("Task ids", tasks), field("Max tokens per reply", maxTokens),
+      field("Trials (speed)", trials), field("Concurrency sweep (speed)", concurrency), field("Parallel workers", parallel), field("Timeout per reply (s)", timeout)),
+      h("h3", { text: "Suites" }), h("div", { class: "checks" }, avail.map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: `${s.suite} (${s.full} tasks; quick ${s.quick}, core ${s.core})` })))),
+      message, h("div", { class: "toolbar" }, plan, h("span", { class: "spacer" }), start));
+    const int = (el) => (el.value === "" ? null : parseInt(el.value, 10));
+    function body() {
+      return Object.assign(pf.values(), { harness: harness.value, profile: profile.value || null, suites: suiteBoxes.filter((b) => b.checked).map((b) => b.value), tasks: tasks.value.split(/[\s,]+/).filter(Boolean),
+        max_tokens: int(maxTokens), trials: int(trials), parallel: int(parallel), concurrency: concurrency.value.trim() || null, timeout: timeout.value === "" ? null : parseFloat(timeout.value) });
+    }
+    let running = null, checkSeq = 0, timer = null;
+    function say(text, cls) { clear(message); if (text) append(message, h("div", { class: cls || "error", text })); }
+    async function check() {
+      const my = ++checkSeq;
+      plan.textContent = "checking…";
       try {
-        const job = await api("/api/jobs", { method: "POST", body });
+        const c = await api("/api/jobs/check", { method: "POST", body: body() });
+        if (my !== checkSeq || seq !== state.routeSeq) return;
+        plan.textContent = `${c.total ?? "?"} task${c.total === 1 ? "" : "s"} · ${duration(c.estimate_s)} (${c.estimate_basis})`;
+        say(c.ok ? "" : c.message, "note");
+        running = c.running;
+        syncStart();
+      } catch (e) { if (my === checkSeq) { plan.textContent = ""; say(e.message || String(e), "note"); } }
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(check, 350); }
+    form.addEventListener("input", later);
+    form.addEventListener("change", later);
+    function syncStart() {
+      start.disabled = !!running;
+      start.title = running ? "A benchmark is running; one runs at a time." : "";
+      if (running) say(`A benchmark is running (${running}); Start is available again when it ends.`, "info");
+    }
+    start.addEventListener("click", async () => {
+      const b = body();
+      saveForm(b);
+      start.disabled = true;
+      say("");
+      try {
+        const job = await api("/api/jobs", { method: "POST", body: b });
         pf.key.value = "";
         location.hash = "#/benchmark/" + encodeURIComponent(job.run_id);
-      } catch (e) { clear(progress); append(progress, errorBox(e)); } finally { start.disabled = false; }
+      } catch (e) { say(e.message || String(e)); start.disabled = false; }
     });
     async function drawJobs() {
       const jl = await api("/api/jobs");
       if (seq !== state.routeSeq) return;
       clear(jobsBox);
+      running = (jl.jobs.find((j) => j.state === "running") || {}).run_id || null;
+      syncStart();
       if (!jl.jobs.length) return;
       const jrows = jl.jobs.map((j) => h("tr", {},
-        h("td", { class: "mono clip" }, link("#/benchmark/" + encodeURIComponent(j.run_id), j.run_id)),
         h("td", { text: j.spec.model }), h("td", {}, badge(j.state)),
         h("td", { class: "num", text: `${j.done}${j.total ? " / " + j.total : ""}` }),
-        h("td", { class: "small", text: when(j.started_at) }),
-        h("td", {}, j.state === "running" ? null : link(runHash(j.run_id), "open run"))));
-      const jhead = h("tr", {}, ["run", "model", "state", "tasks", "started", ""].map((c) => h("th", { text: c })));
+        h("td", { class: "small nowrap", text: when(j.started_at) }),
+        h("td", {}, j.state === "running" || j.state === "failed" ? link("#/benchmark/" + encodeURIComponent(j.run_id), "progress") : link(runHash(j.run_id), "open run")),
+        h("td", { class: "mono clip" }, link("#/benchmark/" + encodeURIComponent(j.run_id), j.run_id))));
+      const jhead = h("tr", {}, ["model", "state", "tasks", "started", "", "run"].map((c) => h("th", { text: c })));
       append(jobsBox, h("h2", { text: "Benchmarks started here" }), h("div", { class: "table-wrap" }, h("table", { class: "jobs" }, h("thead", {}, jhead), h("tbody", {}, jrows))));
     }
     if (args[0]) watchJob(args[0], progress, seq, drawJobs);
     await drawJobs();
+    check();
+  }
+  async function finalScores(runId, box, seq) {
+    const run = await api("/api/runs/" + encodeURIComponent(runId));
+    if (seq !== state.routeSeq) return;
+    const sc = run.scores || {};
+    append(box, h("div", { class: "cards final-scores" }, ["overall", "quality", "speed", "reliability"].map((k) => h("div", { class: "card" }, h("div", { class: "label", text: k }), h("div", { class: "value", text: fmt(sc[k]) })))),
+      h("p", { class: "small" }, Object.entries(sc.suites || {}).map(([name, v]) => h("span", { class: "suite-score", text: `${name} ${fmt(v.score)}  ` }))));
   }
   function watchJob(runId, box, seq, onEnd) {
     clear(box);
@@ -120,8 +177,8 @@
     const cancel = h("button", { class: "danger", text: "Cancel", onclick: async () => { cancel.disabled = true; try { await api(`/api/jobs/${encodeURIComponent(runId)}/cancel`, { method: "POST" }); } catch (e) { append(box, errorBox(e)); } } });
     const message = h("div", { class: "job-message" });
     const logBody = h("tbody");
-    append(box, h("div", { class: "panel", "data-job": runId }, h("div", { class: "toolbar" }, h("strong", { text: "Run " }), h("span", { class: "mono", text: runId }), stateBadge, h("span", { class: "spacer" }), counter, cancel), prog, message,
-      h("div", { class: "tasklog table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["suite", "task", "score", "verdict", "latency ms", "tokens"].map((c) => h("th", { text: c })))), logBody))));
+    append(box, h("div", { class: "panel", "data-job": runId }, h("div", { class: "toolbar" }, h("strong", { text: "Run " }), h("span", { class: "mono clip", text: runId }), stateBadge, h("span", { class: "spacer" }), counter, cancel), prog, message,
+      h("div", { class: "tasklog table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["task", "verdict", "score", "suite", "latency ms", "tokens"].map((c) => h("th", { text: c })))), logBody))));
     let total = null, done = 0;
     function paint() {
       counter.textContent = total ? `${done} / ${total} tasks` : `${done} tasks`;
@@ -133,7 +190,7 @@
     es.addEventListener("task", (e) => {
       const t = JSON.parse(e.data);
       done += 1;
-      append(logBody, h("tr", { "data-task": t.task_id }, h("td", { text: t.suite }), h("td", { class: "mono" }, link(taskHash(runId, t.suite, t.task_id), t.task_id)), h("td", { class: "num", text: fmt(t.score) }), h("td", {}, t.error ? badge("error", "broken") : badge(t.passed ? "pass" : "fail")), h("td", { class: "num", text: fmt(t.latency_ms, 0) }), h("td", { class: "num", text: t.completion_tokens ?? "—" })));
+      append(logBody, h("tr", { "data-task": t.task_id }, h("td", { class: "mono" }, link(taskHash(runId, t.suite, t.task_id), t.task_id)), h("td", {}, t.error ? badge("error", "broken") : badge(t.passed ? "pass" : "fail")), h("td", { class: "num", text: fmt(t.score) }), h("td", { text: t.suite }), h("td", { class: "num", text: fmt(t.latency_ms, 0) }), h("td", { class: "num", text: t.completion_tokens ?? "—" })));
       paint();
     });
     es.addEventListener("end", (e) => {
@@ -147,8 +204,11 @@
       bar.style.width = "100%";
       cancel.disabled = true;
       clear(message);
-      append(message, h("p", {}, h("span", { text: d.message || "" }), " ", d.state === "failed" ? null : link(runHash(runId), "Open the run ›", "open-run")));
       if (d.state === "failed") append(message, h("div", { class: "error", text: d.message || "the benchmark failed to start" }));
+      else {
+        append(message, h("p", {}, h("span", { text: d.message || "" }), " ", link(runHash(runId), "Open the run ›", "open-run")));
+        finalScores(runId, message, seq).catch(() => {});
+      }
       if (onEnd) onEnd().catch(() => {});
     });
     es.onerror = () => { if (es.readyState === EventSource.CLOSED && seq === state.routeSeq) { clear(message); append(message, h("div", { class: "error", text: "Lost the progress stream; reload to reconnect." })); } };

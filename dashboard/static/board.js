@@ -1,55 +1,151 @@
+/* The leaderboard (one table per board: local and remote formulas are never ranked
+ * together) and a model's history across its runs. Text goes in as text only. */
 "use strict";
 (function () {
   const BL = window.BL;
-  const { h, append, clear, fmt, ci, short, when, badge, link, runHash, taskHash, errorBox, json, textBlock, api, postStream, chartReady, PALETTE, destroyCharts, chartBox, drawChart, state, view, BOOT, TOKEN } = BL;
-  // -------------------------------------------------------------- leaderboard
+  const { h, append, clear, fmt, ci, short, when, badge, link, runHash, api, chartBox, drawChart, state, view, BOOT } = BL;
+
+  // ------------------------------------------------------- distinct series style
+  const SHAPES = ["circle", "triangle", "rect", "rectRot", "star", "crossRot", "rectRounded", "cross"];
+  function seriesColor(i, n) {
+    if (i < BL.PALETTE.length) return BL.PALETTE[i];
+    return `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${i % 2 ? 38 : 50}%)`; // golden angle: no repeats
+  }
+  function seriesStyle(i, n) { return { color: seriesColor(i, n), shape: SHAPES[Math.floor(i / BL.PALETTE.length) % SHAPES.length] }; }
+  // draws each point's series label next to it (canvas text: inert)
+  const pointLabels = {
+    id: "pointLabels",
+    afterDatasetsDraw(chart) {
+      const ctx = chart.ctx;
+      ctx.save();
+      ctx.font = "11px system-ui, sans-serif";
+      ctx.fillStyle = "#1d2430";
+      chart.data.datasets.forEach((ds, i) => {
+        const meta = chart.getDatasetMeta(i);
+        if (meta.hidden || !ds.pointLabel) return;
+        meta.data.forEach((pt) => {
+          const right = pt.x < chart.chartArea.right - 120;
+          ctx.textAlign = right ? "left" : "right";
+          ctx.fillText(ds.pointLabel, pt.x + (right ? 9 : -9), pt.y - 7);
+        });
+      });
+      ctx.restore();
+    },
+  };
+  BL.seriesStyle = seriesStyle;
+  BL.pointLabels = pointLabels;
+
+  // ------------------------------------------------------------------ the board
+  const NUM = ["rank", "overall", "quality", "speed", "reliability", "decode_tok_s", "n_runs"];
+  function cols(board) {
+    return [["Model", "model"], ["Harness", "harness"], ["Overall", "overall"], ["Quality", "quality"], ["Speed", "speed"], ["Reliability", "reliability"], ["tok/s", "decode_tok_s"]]
+      .concat(board.suites.map((s) => [s, "suite:" + s]))
+      .concat([["Size", "parameters"], ["Quant", "quantization"], ["Hardware", "hardware"], ["Provider", "provider"], ["Task set", "task_set"], ["Runs", "n_runs"]]);
+  }
+  function value(r, key) {
+    if (key.startsWith("suite:")) { const v = (r.suites || {})[key.slice(6)]; return v ? v.score : null; }
+    return r[key];
+  }
+  function compare(a, b, key, order) {
+    const x = value(a, key), y = value(b, key);
+    if (x === null || x === undefined || x === "") return (y === null || y === undefined || y === "") ? 0 : 1; // blanks last
+    if (y === null || y === undefined || y === "") return -1;
+    const c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+    return order === "asc" ? c : -c;
+  }
+  const board = { q: "", filters: {}, sort: {} };
+  function matches(r) {
+    const f = board.filters;
+    for (const k of ["harness", "hardware", "provider", "task_set"]) if (f[k] && r[k] !== f[k]) return false;
+    if (board.q) {
+      const hay = [r.model, r.harness, r.hardware, r.provider, r.task_set, r.quantization, r.parameters].join(" ").toLowerCase();
+      if (!board.q.toLowerCase().split(/\s+/).filter(Boolean).every((w) => hay.includes(w))) return false;
+    }
+    return true;
+  }
+  function boardTable(b, body) {
+    const sort = board.sort[b.board] || { key: "rank", order: "asc" };
+    const columns = cols(b);
+    const rows = b.rows.filter(matches).sort((x, y) => sort.key === "rank" ? x.rank - y.rank : compare(x, y, sort.key, sort.order) || x.rank - y.rank);
+    const head = h("tr", {}, columns.map(([label, key], i) => {
+      const th = h("th", { class: "sortable " + (NUM.includes(key) || key.startsWith("suite:") ? "num " : "") + (i < 3 ? `key key${i} ` : "") + (sort.key === key ? "sorted-" + sort.order : ""), text: label, "data-key": key, tabindex: 0 });
+      const go = () => { const cur = board.sort[b.board]; board.sort[b.board] = { key, order: cur && cur.key === key && cur.order === "desc" ? "asc" : (NUM.includes(key) || key.startsWith("suite:") ? "desc" : "asc") }; boardTable(b, body); };
+      th.addEventListener("click", go);
+      th.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
+      return th;
+    }));
+    const tbody = h("tbody", {}, rows.map((r) => h("tr", { "data-run": r.run_id, "data-model": r.model || "" },
+      h("td", { class: "key key0 clip" }, h("span", { class: "rank muted", text: `${r.rank}. ` }), link("#/model/" + encodeURIComponent(r.model || ""), r.model || "?", "model-link")),
+      h("td", { class: "key key1", text: r.harness || "—" }),
+      h("td", { class: "key key2 num" }, link(runHash(r.run_id), fmt(r.overall), "overall")),
+      ["quality", "speed", "reliability"].map((k) => h("td", { class: "num", text: fmt(r[k]) })),
+      h("td", { class: "num", text: fmt(r.decode_tok_s) }),
+      b.suites.map((s) => { const v = (r.suites || {})[s]; return h("td", { class: "num", "data-suite": s, title: v ? `n=${v.n ?? "?"} · 95% CI ${ci(v.ci95)}` : "not run", text: v ? fmt(v.score) : "" }); }),
+      h("td", { text: r.parameters || "" }), h("td", { text: r.quantization || "" }), h("td", { class: "clip", title: r.hardware || "", text: r.hardware || "—" }),
+      h("td", { text: r.provider || "—" }), h("td", { class: "nowrap", text: r.task_set }), h("td", { class: "num", text: r.n_runs }))));
+    clear(body);
+    append(body, h("table", { class: "leaderboard", "data-board": b.board }, h("thead", {}, head), tbody));
+    if (!rows.length) append(body, h("p", { class: "muted empty", text: "No row matches the search and filters." }));
+  }
+  function scatter(b, seq) {
+    const sec = h("div", { class: "panel" }, h("h3", { text: "Quality vs speed" }));
+    const placed = b.rows.filter((r) => r.quality !== null && r.quality !== undefined && (r.decode_tok_s !== null || r.speed !== null));
+    if (!placed.length) { append(sec, h("p", { class: "muted small", text: "No row on this board measured speed yet: run the speed suite to place models on the quality-vs-speed plane." })); return sec; }
+    const useTok = placed.every((r) => r.decode_tok_s !== null);
+    const allZero = placed.every((r) => !r.quality);
+    if (allZero) append(sec, h("p", { class: "note small all-zero", text: "Every quality score on this board is 0: the points sit on the bottom line. Open a run to see why its answers were rejected." }));
+    const { box, canvas } = chartBox("tall");
+    append(sec, box);
+    const left = b.rows.length - placed.length;
+    if (left) append(sec, h("p", { class: "muted small", text: `${left} row(s) without a speed measurement are not placed.` }));
+    drawChart(canvas, {
+      type: "scatter",
+      data: { datasets: placed.map((r, i) => { const st = seriesStyle(i, placed.length); const label = `${r.model} · ${r.harness}`; return { label, pointLabel: label, data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: st.color, borderColor: st.color, pointStyle: st.shape, pointRadius: 7, pointHoverRadius: 9 }; }) },
+      options: { plugins: { legend: { display: placed.length <= 12, position: "bottom" } }, scales: { x: { title: { display: true, text: useTok ? "decode tokens / s" : "speed score" }, beginAtZero: true, grace: "12%" }, y: { title: { display: true, text: "quality (0–100)" }, min: allZero ? -5 : 0, max: 100 } } },
+      plugins: [pointLabels],
+    }, seq);
+    return sec;
+  }
+  function filterBar(boards, redraw) {
+    const all = boards.flatMap((b) => b.rows);
+    const bar = h("div", { class: "toolbar board-filters" });
+    const search = h("input", { type: "search", placeholder: "Search model, harness, hardware…", "aria-label": "search the leaderboard", class: "board-search", value: board.q });
+    search.addEventListener("input", () => { board.q = search.value; redraw(); });
+    append(bar, search);
+    for (const [key, label] of [["harness", "harness"], ["hardware", "hardware"], ["provider", "provider"], ["task_set", "task set"]]) {
+      const vals = [...new Set(all.map((r) => r[key]).filter(Boolean))].sort();
+      if (vals.length < 2 && !board.filters[key]) continue;
+      const sel = h("select", { "aria-label": label, "data-filter": key }, h("option", { value: "", text: `any ${label}` }), vals.map((v) => h("option", { value: v, text: short(v, 48), selected: board.filters[key] === v })));
+      sel.addEventListener("change", () => { board.filters[key] = sel.value || null; redraw(); });
+      append(bar, sel);
+    }
+    if (boards.length > 1) {
+      const sel = h("select", { "aria-label": "local or remote", "data-filter": "board" }, h("option", { value: "", text: "local and remote boards" }), boards.map((b) => h("option", { value: b.board, text: b.board + " only", selected: board.filters.board === b.board })));
+      sel.addEventListener("change", () => { board.filters.board = sel.value || null; redraw(); });
+      append(bar, sel);
+    }
+    return bar;
+  }
   async function pageLeaderboard(_args, seq) {
     let lb = BOOT.leaderboard;
     BOOT.leaderboard = null; // embedded data serves the first paint only
     if (!lb) lb = await api("/api/leaderboard");
     if (seq !== state.routeSeq) return;
-    append(view, h("h1", { text: "Leaderboard" }), h("p", { class: "muted", text: "The best complete run of each model × harness × hardware × profile. Only runs of the same task set (equal manifest hash: tasks, checkers, scoring) stand side by side." }));
-    const groups = lb.groups || [];
-    if (!groups.length) {
+    append(view, h("h1", { text: "Leaderboard" }), h("p", { class: "muted lede", text: "The best complete run of each model × harness × hardware × task set. Local and remote endpoints are scored by different formulas, so each has its own board. Click a header to sort; a blank suite cell means that run did not run the suite." }));
+    const boards = lb.boards || [];
+    if (!boards.length) {
       append(view, h("div", { class: "panel empty" }, h("p", { text: "No complete runs yet." }), h("p", {}, "Start one on the ", link("#/benchmark", "Benchmark"), " tab, or run ", h("code", { text: "benchloop run --provider llamacpp --model smollm2-135m --suites reasonmath" }), ".")));
-      return;
-    }
-    groups.forEach((g, gi) => {
-      const sec = h("section", { class: "panel", "data-group": g.manifest_hash });
-      append(sec, h("div", { class: "toolbar" }, h("strong", { text: `Task set ${short(g.manifest_hash, 13)}` }), h("span", { class: "muted", text: `suites: ${g.suites.join(", ") || "—"} · profile: ${g.profiles.join(", ") || "—"} · ${g.n_runs} run${g.n_runs === 1 ? "" : "s"}` })));
-      const suiteCols = g.suites;
-      const head = h("tr", {}, h("th", { class: "num", text: "#" }), h("th", { text: "Model" }), h("th", { text: "Harness" }), h("th", { text: "Hardware" }), h("th", { text: "Profile" }), h("th", { class: "num", text: "Overall" }), h("th", { class: "num", text: "Quality" }), h("th", { class: "num", text: "Speed" }), h("th", { class: "num", text: "Reliability" }), h("th", { class: "num", text: "tok/s" }), suiteCols.map((s) => h("th", { class: "num", text: s })), h("th", { class: "num", text: "runs" }));
-      const body = h("tbody");
-      g.rows.forEach((r) => {
-        append(body, h("tr", { "data-run": r.run_id },
-          h("td", { class: "num", text: r.rank }),
-          h("td", { class: "clip" }, link(runHash(r.run_id), r.model || "?")),
-          h("td", { text: r.harness || "—" }), h("td", { class: "clip", text: r.hardware || "—" }), h("td", { text: r.profile || "—" }),
-          h("td", { class: "num" }, h("strong", { text: fmt(r.overall) })), h("td", { class: "num", text: fmt(r.quality) }), h("td", { class: "num", text: fmt(r.speed) }), h("td", { class: "num", text: fmt(r.reliability) }), h("td", { class: "num", text: fmt(r.decode_tok_s) }),
-          suiteCols.map((s) => { const v = (r.suites || {})[s]; return h("td", { class: "num", title: v ? `n=${v.n} 95% CI ${ci(v.ci95)}` : null, text: v ? fmt(v.score) : "—" }); }),
-          h("td", { class: "num", text: r.n_runs })));
+    } else {
+      const holder = h("div");
+      const redraw = () => boards.forEach((b) => { const sec = holder.querySelector(`section[data-board="${b.board}"]`); sec.hidden = !!board.filters.board && board.filters.board !== b.board; boardTable(b, sec.querySelector(".table-wrap")); });
+      append(view, filterBar(boards, redraw), holder);
+      boards.forEach((b) => {
+        const sec = h("section", { class: "panel board", "data-board": b.board }, h("h2", { text: b.board === "remote" ? "Remote endpoints" : "Local" }), h("p", { class: "muted small", text: b.title + ` · ${b.rows.length} row(s) · task sets: ${b.task_sets.join("; ")}` }), h("div", { class: "table-wrap board-wrap" }));
+        append(holder, sec);
       });
-      append(sec, h("div", { class: "table-wrap" }, h("table", { class: "leaderboard" }, h("thead", {}, head), body)));
-      if (gi === 0) {
-        const { box, canvas } = chartBox();
-        append(sec, h("h3", { text: "Quality vs speed" }));
-        const pts = g.rows.filter((r) => r.quality !== null && (r.decode_tok_s !== null || r.speed !== null));
-        if (pts.length) {
-          append(sec, box);
-          const useTok = pts.every((r) => r.decode_tok_s !== null);
-          drawChart(canvas, {
-            type: "scatter",
-            data: { datasets: pts.map((r, i) => ({ label: `${r.model} · ${r.harness}`, data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: PALETTE[i % PALETTE.length], pointRadius: 7 })) },
-            options: { scales: { x: { title: { display: true, text: useTok ? "decode tokens / s" : "speed score" }, beginAtZero: true, grace: "8%" }, y: { title: { display: true, text: "quality" }, min: 0, max: 100 } } },
-          }, seq);
-        } else {
-          append(sec, h("p", { class: "muted small", text: "No run in this task set measured speed yet (run the speed suite to place models on the quality-vs-speed plane). Quality per model:" }));
-          append(sec, box);
-          drawChart(canvas, { type: "bar", data: { labels: g.rows.map((r) => `${r.model} · ${r.harness}`), datasets: [{ label: "quality", data: g.rows.map((r) => r.quality), backgroundColor: PALETTE[0] }] }, options: { indexAxis: "y", scales: { x: { min: 0, max: 100 } } } }, seq);
-        }
-      }
-      append(view, sec);
-    });
+      redraw();
+      boards.forEach((b) => append(holder.querySelector(`section[data-board="${b.board}"]`), scatter(b, seq)));
+    }
     if (lb.unranked) append(view, h("p", { class: "muted small", text: `${lb.unranked} complete run(s) have no manifest hash and are not ranked.` }));
     if (BOOT.submissions === "on") submissions(seq);
   }
@@ -59,10 +155,33 @@
     const rows = data.submissions || [];
     const sec = h("section", { class: "panel submissions" }, h("h2", { text: "Submitted runs" }), h("p", { class: "muted small", text: "Runs published to this server with benchloop publish. Each was re-scored here from its raw outputs with this server's own tasks and checkers before it was accepted." }));
     if (!rows.length) append(sec, h("p", { class: "muted", text: "No submissions yet." }));
-    else append(sec, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["model", "harness", "hardware", "overall", "quality", "speed", "reliability", "task set", "received"].map((c) => h("th", { text: c })))),
-      h("tbody", {}, rows.map((r) => { const sc = r.scores || {}; return h("tr", {}, h("td", { class: "clip", text: r.model || "?" }), h("td", { text: r.harness || "—" }), h("td", { class: "clip", text: r.hardware || "—" }), h("td", { class: "num", text: fmt(sc.overall) }), h("td", { class: "num", text: fmt(sc.quality) }), h("td", { class: "num", text: fmt(sc.speed) }), h("td", { class: "num", text: fmt(sc.reliability) }), h("td", { class: "mono small", text: short(r.manifest_hash, 13) }), h("td", { class: "small", text: when(r.received_at) })); })))));
+    else append(sec, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["model", "harness", "hardware", "overall", "quality", "speed", "reliability", "received"].map((c) => h("th", { text: c })))),
+      h("tbody", {}, rows.map((r) => { const sc = r.scores || {}; return h("tr", {}, h("td", { class: "clip", text: r.model || "?" }), h("td", { text: r.harness || "—" }), h("td", { class: "clip", text: r.hardware || "—" }), h("td", { class: "num", text: fmt(sc.overall) }), h("td", { class: "num", text: fmt(sc.quality) }), h("td", { class: "num", text: fmt(sc.speed) }), h("td", { class: "num", text: fmt(sc.reliability) }), h("td", { class: "small", text: when(r.received_at) })); })))));
     append(view, sec);
   }
 
-  Object.assign(BL.pages, { leaderboard: pageLeaderboard });
+  // -------------------------------------------------------------- model history
+  async function pageModel(args, seq) {
+    const name = args[0] || "";
+    const data = await api("/api/runs?" + new URLSearchParams({ model: name, sort: "started_at", order: "asc", limit: 500 }).toString());
+    if (seq !== state.routeSeq) return;
+    append(view, h("div", { class: "toolbar" }, link("#/leaderboard", "‹ Leaderboard")), h("h1", {}, h("span", { class: "model-name", text: name })), h("p", { class: "muted", text: `${data.total} run(s) of this model, oldest first. Each line is one harness on one hardware.` }));
+    const runs = data.items.filter((r) => r.status === "complete");
+    if (!runs.length) { append(view, h("div", { class: "panel empty", text: "No complete runs of this model yet." })); return; }
+    const series = {};
+    runs.forEach((r) => { const k = `${r.harness || "?"} · ${r.hardware || "?"}`; (series[k] = series[k] || []).push(r); });
+    const labels = runs.map((r) => when(r.started_at));
+    const mk = (key) => Object.entries(series).map(([k, rs], i) => { const st = seriesStyle(i); return { label: k, data: runs.map((r) => (rs.includes(r) ? r[key] : null)), borderColor: st.color, backgroundColor: st.color, pointStyle: st.shape, pointRadius: 5, spanGaps: true }; });
+    const row = h("div", { class: "row" });
+    const a = chartBox(), b = chartBox();
+    append(row, h("div", { class: "grow panel" }, h("h3", { text: "Overall and quality across runs" }), a.box), h("div", { class: "grow panel" }, h("h3", { text: "Decode tokens / s across runs" }), b.box));
+    append(view, row);
+    drawChart(a.canvas, { type: "line", data: { labels, datasets: mk("overall").concat(mk("quality").map((d) => Object.assign(d, { label: d.label + " (quality)", borderDash: [5, 4] }))) }, options: { scales: { y: { min: 0, max: 100, title: { display: true, text: "score" } } }, plugins: { legend: { position: "bottom" } } } }, seq);
+    drawChart(b.canvas, { type: "line", data: { labels, datasets: mk("decode_tok_s") }, options: { scales: { y: { beginAtZero: true, title: { display: true, text: "tokens / s" } } }, plugins: { legend: { position: "bottom" } } } }, seq);
+    append(view, h("h2", { text: "Runs" }), h("div", { class: "table-wrap" }, h("table", { class: "history" }, h("thead", {}, h("tr", {}, ["Started", "Overall", "Harness", "Quality", "tok/s", "Hardware", "Profile", "Run"].map((c) => h("th", { text: c })))),
+      h("tbody", {}, runs.slice().reverse().map((r) => h("tr", { "data-run": r.run_id }, h("td", { class: "nowrap", text: when(r.started_at) }), h("td", { class: "num" }, h("strong", { text: fmt(r.overall) })), h("td", { text: r.harness || "—" }), h("td", { class: "num", text: fmt(r.quality) }), h("td", { class: "num", text: fmt(r.decode_tok_s) }), h("td", { class: "clip", text: r.hardware || "—" }), h("td", { text: r.profile || "—" }), h("td", { class: "mono clip" }, link(runHash(r.run_id), r.run_id))))))));
+    append(view, h("p", {}, badge(`${runs.length} complete`, "complete")));
+  }
+
+  Object.assign(BL.pages, { leaderboard: pageLeaderboard, model: pageModel });
 })();

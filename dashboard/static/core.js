@@ -121,7 +121,7 @@
     if (s) s.addEventListener("load", () => resolve(window.Chart));
     window.addEventListener("load", () => resolve(window.Chart));
   });
-  const PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777"];
+  const PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"];
   function destroyCharts() { state.charts.forEach((c) => { try { c.destroy(); } catch (e) { /* gone */ } }); state.charts = []; }
   function chartBox(cls) { const canvas = h("canvas"); const box = h("div", { class: "chart-box " + (cls || "") }, canvas); return { box, canvas }; }
   async function drawChart(canvas, config, seq) {

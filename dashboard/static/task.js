@@ -17,10 +17,32 @@
     return el;
   }
   const TURN_KNOWN = ["turn", "index", "role", "content", "output", "text", "reasoning", "tool_calls", "calls", "tool_results", "results", "observations", "latency_ms", "ttft_ms", "completion_tokens", "prompt_tokens", "reasoning_tokens", "token_source", "finish_reason", "error", "messages"];
+  // what a turn said and did, without its timings: equal signatures are repeats
+  function turnSig(t) {
+    if (!t || typeof t !== "object") return json(t);
+    const calls = (t.tool_calls || t.calls || []).map((c) => [c && (c.name || (c.function || {}).name), c && (c.arguments ?? (c.function || {}).arguments), c && c.result]);
+    return json([t.content ?? t.output ?? t.text ?? "", t.reasoning || "", calls, t.error || ""]);
+  }
   function traceView(turns) {
     const wrap = h("div", { class: "trace" });
-    turns.forEach((t, i) => {
-      if (!t || typeof t !== "object") { append(wrap, h("div", { class: "turn" }, textBlock(json(t)))); return; }
+    let i = 0;
+    while (i < turns.length) {
+      let j = i + 1;
+      while (j < turns.length && turnSig(turns[j]) === turnSig(turns[i])) j++;
+      append(wrap, turnCard(turns[i], i));
+      if (j - i > 1) {
+        const more = h("details", { class: "repeats" }, h("summary", { text: `${j - i - 1} more identical turn${j - i - 1 === 1 ? "" : "s"} (turns ${i + 2}–${j})` }));
+        for (let k = i + 1; k < j; k++) append(more, turnCard(turns[k], k));
+        append(wrap, more);
+      }
+      i = j;
+    }
+    return wrap;
+  }
+  function turnCard(t, i) {
+    const wrap = h("div");
+    {
+      if (!t || typeof t !== "object") return h("div", { class: "turn" }, textBlock(json(t)));
       const n = t.turn ?? t.index ?? i + 1;
       const timing = [t.latency_ms !== undefined && t.latency_ms !== null ? `${fmt(t.latency_ms, 0)} ms` : null, t.ttft_ms ? `TTFT ${fmt(t.ttft_ms, 0)} ms` : null, t.completion_tokens ? `${t.completion_tokens} tokens` : null, t.finish_reason ? `finish ${t.finish_reason}` : null, typeof t.messages === "number" ? `${t.messages} messages in context` : null].filter(Boolean).join(" · ");
       const card = h("div", { class: "turn", "data-turn": String(n) }, h("div", { class: "head" }, h("span", { text: `Turn ${n}` }), t.role ? badge(t.role, "role") : null, h("span", { class: "muted small", text: timing })));
@@ -35,8 +57,8 @@
       const rest = Object.fromEntries(Object.entries(t).filter(([k]) => !TURN_KNOWN.includes(k)));
       if (Object.keys(rest).length) append(card, h("details", {}, h("summary", { text: "more" }), textBlock(json(rest))));
       append(wrap, card);
-    });
-    return wrap;
+    }
+    return wrap.firstChild;
   }
   async function pageTask(args, seq) {
     const [id, suite, taskId] = args;
@@ -44,18 +66,18 @@
     if (seq !== state.routeSeq) return;
     const t = data.task;
     append(view, h("div", { class: "toolbar" }, link(runHash(id), "‹ Run " + short(id, 48))));
-    append(view, h("h1", {}, h("span", { class: "mono", text: `${t.suite} / ${t.task_id}` }), " ", t.error ? badge("error", "broken") : badge(t.passed ? "pass" : "fail")));
+    append(view, h("h1", {}, h("span", { class: "mono", text: `${t.suite} / ${t.task_id}` }), " ", BL.verdict(Object.assign({ kind: t.error ? "error" : t.skipped ? "skipped" : t.passed ? "pass" : t.score ? "partial" : "wrong" }, t))));
     append(view, h("p", { class: "muted" }, h("span", { text: `${data.model || "?"} · harness ${data.harness || "?"}` })));
     append(view, h("div", { class: "cards" },
-      [["score", fmt(t.score)], ["latency ms", fmt(t.latency_ms, 0)], ["TTFT ms", fmt(t.ttft_ms, 0)], ["tokens", `${t.completion_tokens ?? "—"}${t.token_source ? " (" + t.token_source + ")" : ""}`], ["finish", t.finish_reason || "—"]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "label", text: k }), h("div", { class: "value", text: v })))));
+      [["score", t.skipped ? "skipped" : fmt(t.score)], ["latency ms", fmt(t.latency_ms, 0)], ["TTFT ms", fmt(t.ttft_ms, 0)], ["tokens", `${t.completion_tokens ?? "—"}${t.token_source ? " (" + t.token_source + ")" : ""}`], ["finish", t.finish_reason || "—"]].map(([k, v]) => h("div", { class: "card" }, h("div", { class: "label", text: k }), h("div", { class: "value", text: v })))));
     if (t.reason) append(view, h("div", { class: "info" }, h("strong", { text: "Checker: " }), h("span", { class: "reason", text: t.reason })));
     if (t.error) append(view, h("div", { class: "error", text: t.error }));
     const turns = Array.isArray(t.turns) ? t.turns : [];
+    append(view, h("h2", { text: "Prompt" }), h("div", { class: "prompt" }, messageList(t.prompt)));
     if (turns.length) append(view, h("h2", { text: `Agent trace (${turns.length} turns)` }), traceView(turns));
     append(view, h("h2", { text: "Output" }), textBlock(t.output, "task-output"));
     if (t.reasoning) append(view, h("details", { open: true }, h("summary", { text: "Reasoning" }), textBlock(t.reasoning)));
     if (!turns.length && Array.isArray(t.tool_calls) && t.tool_calls.length) append(view, h("h2", { text: "Tool calls" }), t.tool_calls.map(toolCall));
-    append(view, h("h2", { text: "Prompt" }), messageList(t.prompt));
     if (Array.isArray(t.checks) && t.checks.length) {
       const keys = [...new Set(t.checks.flatMap((c) => (c && typeof c === "object" ? Object.keys(c) : [])))].slice(0, 8);
       append(view, h("h2", { text: "Checks" }), h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, keys.map((k) => h("th", { text: k })))), h("tbody", {}, t.checks.map((c) => h("tr", {}, keys.map((k) => { const v = c ? c[k] : null; return h("td", { class: typeof v === "boolean" ? (v ? "cell-pass" : "cell-fail") : "", text: typeof v === "object" && v !== null ? json(v, 2000) : v ?? "—" }); })))))));
@@ -118,13 +140,30 @@
     function drawTasks() {
       clear(tbody);
       cmp.tasks.filter((t) => !onlyDiff.checked || t.differs).forEach((t) => append(tbody, h("tr", { "data-task": t.task_id }, h("td", { text: t.suite }), h("td", { class: "mono", text: t.task_id }),
-        t.cells.map((c, i) => !c ? h("td", { class: "cell-missing", text: "—" }) : h("td", { class: "num " + (c.error ? "cell-fail" : c.passed ? "cell-pass" : c.score > 0 ? "cell-partial" : "cell-fail") }, link(taskHash(cmp.runs[i].run_id, t.suite, t.task_id), c.error ? "error" : fmt(c.score)))))));
-      if (!tbody.firstChild) append(tbody, h("tr", {}, h("td", { colspan: 2 + cmp.runs.length, class: "muted", text: "No task scores differ." })));
+        t.cells.map((c, i) => !c ? h("td", { class: "cell-missing", text: "—" }) : h("td", { class: "num cell-" + kindClass(c) }, link(taskHash(cmp.runs[i].run_id, t.suite, t.task_id), cellText(c)))))));
+      drawSide();
+      if (!tbody.firstChild) append(tbody, h("tr", {}, h("td", { colspan: 2 + cmp.runs.length, class: "muted", text: "No task differs: same scores, same errors." })));
+    }
+    const side = h("div", { class: "side-by-side" });
+    function drawSide() {
+      clear(side);
+      const shown = cmp.tasks.filter((t) => !onlyDiff.checked || t.differs);
+      shown.slice(0, 40).forEach((t) => append(side, h("div", { class: "panel side-task", "data-task": t.task_id }, h("div", { class: "toolbar" }, h("strong", { class: "mono", text: `${t.suite} / ${t.task_id}` })),
+        h("div", { class: "side-grid" }, t.cells.map((c, i) => h("div", { class: "side-cell cell-" + (c ? kindClass(c) : "missing") },
+          h("div", { class: "small" }, h("strong", { text: i === 0 ? "baseline " : `#${i + 1} ` }), c ? kindBadge(c) : badge("not run", "cancelled"), c && c.kind !== "error" ? h("span", { class: "muted", text: ` score ${fmt(c.score)}` }) : null),
+          c && c.kind === "error" ? h("div", { class: "error small", text: c.error_text || "error" }) : null,
+          c && c.kind !== "error" ? textBlock(c.output + (c.output_chars > c.output.length ? ` … [${c.output_chars - c.output.length} more characters]` : ""), "side-output") : null,
+          c && c.reason && c.kind !== "pass" ? h("div", { class: "muted small reason", text: c.reason }) : null))))));
+      if (shown.length > 40) append(side, h("p", { class: "muted small", text: `${shown.length - 40} more tasks: open them from the table above.` }));
     }
     onlyDiff.addEventListener("change", drawTasks);
+    append(result, h("div", { class: "table-wrap" }, h("table", { class: "compare-tasks" }, h("thead", {}, h("tr", {}, h("th", { text: "suite" }), h("th", { text: "task" }), cmp.runs.map((r, i) => h("th", { text: i === 0 ? "baseline" : `#${i + 1}` })))), tbody)),
+      h("h2", { text: "Outputs side by side" }), h("p", { class: "muted small", text: "An error means no answer came back (provider or harness failure); a wrong answer came back and the checker rejected it." }), side);
     drawTasks();
-    append(result, h("div", { class: "table-wrap" }, h("table", { class: "compare-tasks" }, h("thead", {}, h("tr", {}, h("th", { text: "suite" }), h("th", { text: "task" }), cmp.runs.map((r, i) => h("th", { text: i === 0 ? "baseline" : `#${i + 1}` })))), tbody)));
   }
+  function kindClass(c) { return { error: "error", pass: "pass", partial: "partial", wrong: "fail", skipped: "missing" }[c.kind] || (c.error ? "error" : c.passed ? "pass" : c.score > 0 ? "partial" : "fail"); }
+  function cellText(c) { return c.kind === "error" || c.error ? "error" : c.kind === "skipped" ? "skipped" : fmt(c.score); }
+  function kindBadge(c) { return { error: badge("error: no answer", "broken"), wrong: badge("wrong answer", "fail"), partial: badge("partly right", "warn"), pass: badge("pass"), skipped: badge("skipped", "cancelled") }[c.kind] || badge(c.passed ? "pass" : "fail"); }
 
   Object.assign(BL.pages, { task: pageTask, compare: pageCompare });
 })();
