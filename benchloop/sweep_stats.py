@@ -210,7 +210,8 @@ def sentence(result: dict) -> str:
         if fastest is best:
             out += f". It is also the fastest cell ({num(best['decode_tok_s'], 'tok_s')} decode tok/s)"
         else:
-            out += f". It decodes at {num(best['decode_tok_s'], 'tok_s')} tok/s, {num(-_pct(best['decode_tok_s'], fastest['decode_tok_s']), 'pct')}% slower than the fastest cell ({fastest['name']}, {num(fastest['decode_tok_s'], 'tok_s')} tok/s)"
+            worse_note = ", worse in quality" if fastest["mark"] == "worse" else ""
+            out += f". It decodes at {num(best['decode_tok_s'], 'tok_s')} tok/s, {num(-_pct(best['decode_tok_s'], fastest['decode_tok_s']), 'pct')}% slower than the fastest cell ({fastest['name']}, {num(fastest['decode_tok_s'], 'tok_s')} tok/s{worse_note})"
         quick = max(tied, key=lambda c: c.get("decode_tok_s") or 0, default=None)
         if quick and quick.get("decode_tok_s") and (_pct(quick["decode_tok_s"], best["decode_tok_s"]) or 0) > 5:
             out += f"; if speed matters, {quick['name']} is as good within the test and {num(_pct(quick['decode_tok_s'], best['decode_tok_s']), 'pct')}% faster"

@@ -207,7 +207,8 @@ def execute(doc: dict, directory, root: str, args, real: dict) -> int:
         cell["log"] = f"logs/{cell['slug']}.log"
         launched = [argv[0], "-m", "benchloop.cli.sweep", *argv[3:]]
         with open(directory / cell["log"], "ab") as log:
-            p = subprocess.Popen(launched, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+            # its own session: a terminal's Ctrl-C reaches the sweep, which stops the cells once each
+            p = subprocess.Popen(launched, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
             with lock:
                 procs[cell["name"]] = p
             code = p.wait()
@@ -229,21 +230,28 @@ def execute(doc: dict, directory, root: str, args, real: dict) -> int:
             sys.stderr.flush()
 
     def on_interrupt() -> None:
+        """Ctrl-C reaches only the sweep (each cell has its own session), which hands
+        each running cell one SIGINT: it stops like `benchloop run` on Ctrl-C, with an
+        incomplete, resumable run.json. A second Ctrl-C while waiting sends SIGTERM
+        (the same orderly stop, sooner); a cell still running after 30 s is killed."""
         import signal
 
         with lock:
             running = list(procs.values())
-        for p in running:  # Ctrl-C: each cell writes run.json as incomplete, resumable
+        for p in running:
             try:
                 p.send_signal(signal.SIGINT)
             except OSError:
                 pass
         end = time.monotonic() + 30
         for p in running:
-            try:
-                p.wait(timeout=max(0.1, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
+            while p.poll() is None:
+                try:
+                    p.wait(timeout=max(0.1, end - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                except KeyboardInterrupt:
+                    p.terminate()
 
     sys.stderr.write(f"sweep {doc['sweep_id']}: {total} cells, {len({c.get('group') for c in doc['cells']}) if not args.serial else 1} at a time at most\n")
     doc = sr.run_cells(doc, directory, root, launch, serial=args.serial, on_event=on_event, on_interrupt=on_interrupt)
