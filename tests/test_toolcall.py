@@ -29,7 +29,6 @@ TASKS = SUITE["tasks"]
 IDS = [t["id"] for t in TASKS]
 HARNESSES = ["raw", "hermes", "qwen", "pi"]
 CANNED = "I cannot help with that."
-BAD = ["empty", "echo", "constant", "spray"]
 
 
 def by_id(tid: str) -> dict:
@@ -41,14 +40,84 @@ def n_turns(task: dict) -> int:
 
 
 def bad_reply(kind: str, task: dict, last_user: str) -> dict:
-    """The four models that must score 0: silent, parrot, canned, tool sprayer."""
+    """The models that must score 0: silent, parrot, canned, tool sprayer, and the gaming
+    replies of issue 11 (see GAMING)."""
     if kind == "empty":
         return {"content": ""}
     if kind == "echo":
         return {"content": last_user}
     if kind == "constant":
         return {"content": CANNED}
-    return {"tool_calls": [{"name": n, "arguments": {}} for n in tc.offered_tools(task)]}
+    if kind == "spray":
+        return {"tool_calls": [{"name": n, "arguments": {}} for n in tc.offered_tools(task)]}
+    return GAMING[kind](task)
+
+
+# ------------------------------------------------------------------ gaming replies --
+def answer_spec(task: dict) -> dict | None:
+    last = tc.steps_of(task)[-1]
+    return last.get("answer")
+
+
+def _right_wrong(spec: dict) -> tuple[list[str], list[str]]:
+    """Per fact of an answer spec: the right value as text, and a wrong one."""
+    right, wrong = [], []
+    for kind, fact in spec.items():
+        fact = fact if isinstance(fact, dict) else {"value": fact}
+        if kind == "number":
+            v = fact["value"]
+            right.append(f"{v:g}"), wrong.append(f"{v + 6:g}")
+        elif kind == "money":
+            right.append(f"{fact['value']:.2f} {fact['currency']}"), wrong.append(f"{fact['value'] + 40:.2f} {fact['currency']}")
+        elif kind == "choice":
+            right.append(fact["answer"]), wrong.append(next(o for o in fact["options"] if o != fact["answer"]))
+    return right, wrong
+
+
+def _all_option_names() -> list[str]:
+    names = []
+    for t in TASKS:
+        spec = answer_spec(t) or {}
+        if "choice" in spec:
+            names += [str(o) for o in spec["choice"]["options"]]
+    return names
+
+
+STUFFED = ("Answer: " + ", ".join(_all_option_names()) + ". Numbers: 19, 210, 4162.50 EUR, 4,500 USD, -4, 112.5, 44, 90, 25, 1250. "
+           "Dates: 2025-05-09, 2025-03-14, 2025-07-19. Times: 09:30, 20:00, 8 pm, noon.")
+
+
+def _spray_plausible(task: dict) -> dict:
+    """Every offered tool, the expected ones with their reference arguments and the rest
+    with arguments of the right type: a shotgun that always contains the right call."""
+    ref = task["reference"] if isinstance(task["reference"], list) else [task["reference"]]
+    calls = [c for r in ref for c in (r.get("tool_calls") or [])]
+    called = {c["name"] for c in calls}
+    plain = {"string": "Oslo", "integer": 25, "number": 25.0, "boolean": True, "array": ["x"]}
+    for name, fn in tc.offered_tools(task).items():
+        if name not in called:
+            props = fn["parameters"]["properties"]
+            calls.append({"name": name, "arguments": {k: (p.get("enum") or [plain[p["type"]]])[0] for k, p in props.items()}})
+    return {"tool_calls": calls}
+
+
+def _answer_game(task: dict, build) -> dict:
+    spec = answer_spec(task)
+    if not spec:  # a call task: the text game cannot make a call
+        return {"content": build(["Oslo"], ["Bergen"])}
+    return {"content": build(*_right_wrong(spec))}
+
+
+GAMING = {
+    "stuffed": lambda task: {"content": STUFFED},
+    "hedge": lambda task: _answer_game(task, lambda r, w: " and ".join(f"{a} or {b}" for a, b in zip(r, w)) + "."),
+    "hedge_first_wrong": lambda task: _answer_game(task, lambda r, w: "Either " + " and ".join(f"{b} or {a}" for a, b in zip(r, w)) + "."),
+    "negation": lambda task: _answer_game(task, lambda r, w: "; ".join(f"it is not {b}; it was {a}" for a, b in zip(r, w)) + "."),
+    "wrong_beside_right": lambda task: _answer_game(task, lambda r, w: f"The answer is {', '.join(r)}. Some sources say {', '.join(w)}."),
+    "listing": lambda task: _answer_game(task, lambda r, w: "Possible answers: " + "; ".join([*w, *r, *_all_option_names()[:12]]) + "."),
+    "spray_plausible": _spray_plausible,
+}
+BAD = ["empty", "echo", "constant", "spray", *GAMING]
 
 
 # -------------------------------------------------------------- the frozen task file --
@@ -184,18 +253,191 @@ def test_loader_rejects_a_broken_task_file(tmp_path):
         load_suite("toolcall", tmp_path)
 
 
-ARG = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10), lambda i: st.lists(i, max_size=3) | st.dictionaries(st.text(max_size=6), i, max_size=3), max_leaves=8)
-NAMES = st.sampled_from(["get_weather", "set_timer", "send_sms", "lookup_contact", "nope", ""])
-ANY_CALL = st.fixed_dictionaries({"name": NAMES, "arguments": st.one_of(st.dictionaries(st.sampled_from(["city", "minutes", "name", "x"]), ARG, max_size=3), st.text(max_size=20))})
-ANY_REPLY = st.fixed_dictionaries({"content": st.text(max_size=60), "tool_calls": st.lists(ANY_CALL, max_size=8)})
+# ------------------------------------------------------- a reply fits one task only --
+# (reference of task, task it is scored against) -> why it may score above 0. None today:
+# every off-diagonal score is 0, so a new exception needs a reason written here.
+MATRIX_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
-@settings(max_examples=200, deadline=None)
+def test_cross_task_matrix_is_diagonal():
+    """Issue 11 item 2: every task's reference scored against every other task scores 0."""
+    off = {}
+    for a in TASKS:
+        for b in TASKS:
+            if a is not b:
+                score = tc.check(b, a["reference"])["score"]
+                if score > 0 and (a["id"], b["id"]) not in MATRIX_EXCEPTIONS:
+                    off[(a["id"], b["id"])] = score
+    assert off == {}
+
+
+# ---------------------------------------------------------------- honest phrasings --
+def _final(task: dict, content: str) -> list | dict:
+    ref = task["reference"]
+    return [*ref[:-1], {"content": content}] if isinstance(ref, list) else {"content": content}
+
+
+# task -> (right answers in forms real models write, near misses)
+PHRASINGS = {
+    "tc-019": (["210", "210 minutes.", "Three and a half hours is 210 minutes.", "3.5 hours = 210 minutes", "**210**",
+                "<think>3.5 times 60</think>There are 210 minutes in three and a half hours.", "ANSWER: 210"],
+               ["200 minutes", "210 or 220 minutes", "It is not 210 minutes.", "21 minutes", "at least 210", "between 200 and 210 minutes", ""]),
+    "tc-020": (["nedrag", "Nedrag", '"garden" backwards is "nedrag".', "Reversed: n-e-d-r-a-g", "It reads **nedrag**.", "The word reversed is NEDRAG"],
+               ["nedarg", "gradne", "nedrag or nedarg", "It is not nedrag.", "garden"]),
+    "tc-021": (["19", "The sum of the digits is 19.", "4 + 0 + 9 + 6 = 19", "4+0+9+6 = **19**", "Their sum is 19.", "ANSWER: 19"],
+               ["18", "19 or 20", "4 + 0 + 9 + 6 = 18", "It is not 19.", "about 20"]),
+    "tc-022": (["Canberra", "Canberra.", "The capital of Australia is Canberra.", "It's **Canberra** (in the ACT).", "canberra", "ANSWER: Canberra"],
+               ["Sydney", "Canberra or Sydney", "It is not Canberra.", "Melbourne", "Either Sydney or Canberra."]),
+    "tc-024": (["Your order is out for delivery.", "Status: Out for Delivery (ETA 2025-05-09).", "Order B-20417 is out for delivery from the Gdansk depot.",
+                "It's out for delivery today and should arrive on May 9.", "OUT FOR DELIVERY"],
+               ["It has been delivered.", "It is in transit.", "It is out for delivery or already delivered.", "It is not out for delivery.", "It is in Gdansk."]),
+    "tc-025": (["4,162.50 EUR", "€4,162.50", "40 × $112.50 = $4,500, which converts to €4,162.50.", "Your shares are worth 4162.5 euros.",
+                "That's EUR 4,162.50 (from USD 4,500).", "4.162,50 €"],
+               ["€4,500", "€4,162.50 or €4,500", "$4,162.50", "about 4,100 EUR", "It is not €4,162.50."]),
+    "tc-027": (["It's -4 °C with light snow in Tromsø.", "Tromsø: −4°C, light snow.", "Currently -4 degrees and snowing.",
+                "In Tromsø (user u-5512) it is -4 °C and there is light snow.", "Light snow, -4 °C."],
+               ["4 °C and light snow", "-4 °C and rain", "-4 or -5 °C, light snow", "-4 °C, light snow or rain", "It is not -4 °C; it is light snow."]),
+}
+
+
+def test_every_answer_task_has_phrasings():
+    assert {t["id"] for t in TASKS if answer_spec(t)} == set(PHRASINGS)
+
+
+@pytest.mark.parametrize("tid", sorted(PHRASINGS))
+def test_answers_in_real_model_forms_score_100_and_near_misses_0(tid):
+    task = by_id(tid)
+    right, near = PHRASINGS[tid]
+    assert len(right) >= 5
+    for text in right:
+        v = tc.check(task, _final(task, text))
+        assert v["score"] == 100.0, (text, v["reason"])
+    for text in near:
+        v = tc.check(task, _final(task, text))
+        last = v["checks"][-1]
+        assert not last["ok"] and v.detail["step_scores"][-1] == 0.0, (text, v["reason"])
+
+
+# task -> arguments the model may honestly send instead of the reference's
+HONEST_ARGS = {
+    "tc-001": [{"city": "Reykjavík, Iceland", "unit": "Fahrenheit"}, {"city": "REYKJAVIK", "unit": "FAHRENHEIT"}, {"city": " reykjavik ", "unit": "fahrenheit"}],
+    "tc-003": [{"minutes": 90.0, "label": "Laundry"}, {"minutes": 90, "label": "laundry timer"}],
+    "tc-005": [{"title": "Dentist", "date": "March 14, 2025", "start_time": "9:30", "duration_minutes": 45.0},
+               {"title": "dentist appointment", "date": "14.03.2025", "start_time": "9:30 AM", "duration_minutes": 45},
+               {"title": "Dentist", "date": "2025-03-14", "start_time": "09:30:00", "duration_minutes": 45}],
+    "tc-007": [{"restaurant": "casa lume", "party_size": 6.0, "date": "July 19, 2025", "time": "8 pm"},
+               {"restaurant": "Casa Lume.", "party_size": 6, "date": "19 July 2025", "time": "8:00 PM"},
+               {"restaurant": "CASA LUME", "party_size": 6, "date": "2025-07-19", "time": "20:00:00"}],
+    "tc-008": [{"text": "where is the train station", "target_language": "de"}, {"text": "Where is the train station?", "target_language": "deutsch"}],
+    "tc-009": [{"task": "Renew passport", "priority": "High", "due_date": "1 September 2025"}, {"task": "renew passport", "priority": "HIGH", "due_date": "2025/09/01"}],
+    "tc-012": [{"principal": 240000.0, "annual_rate_percent": 4.2, "years": 25.0}],
+    "tc-013": [{"origin": "Utrecht, Netherlands", "destination": "Amsterdam, NL", "mode": "Cycling"}],
+    "tc-014": [{"query": "Running Shoe", "max_price": 89.99, "in_stock_only": True}, {"query": "running shoes", "max_price": 90.0, "in_stock_only": True}],
+}
+NEAR_ARGS = {
+    "tc-003": [{"minutes": "90", "label": "laundry"}, {"minutes": 1.5, "label": "laundry"}, {"minutes": 90.5, "label": "laundry"}],
+    "tc-005": [{"title": "Dentist", "date": "2025-03-14", "start_time": "9:30 PM", "duration_minutes": 45},
+               {"title": "Dentist", "date": "2025-14-03", "start_time": "09:30", "duration_minutes": 45}],
+    "tc-007": [{"restaurant": "Casa Lume", "party_size": "6", "date": "2025-07-19", "time": "20:00"},
+               {"restaurant": "Casa Lume", "party_size": 6, "date": "2025-07-19", "time": "08:00"},
+               {"restaurant": "Casa Lume", "party_size": 6, "date": "July 19", "time": "20:00"}],
+    "tc-009": [{"task": "renew passport", "priority": "highest", "due_date": "2025-09-01"}, {"task": "renew passport", "priority": "high", "due_date": "2025-01-09"}],
+    "tc-001": [{"city": "Reykjavik, Norway", "unit": "fahrenheit"}],
+}
+
+
+@pytest.mark.parametrize("tid", sorted(set(HONEST_ARGS) | set(NEAR_ARGS)))
+def test_call_arguments_in_honest_forms_score_100_and_near_misses_less(tid):
+    name = by_id(tid)["check"]["calls"][0]["name"]
+    for args in HONEST_ARGS.get(tid, []):
+        v = tc.check(by_id(tid), {"tool_calls": [{"name": name, "arguments": args}]})
+        assert v["score"] == 100.0, (args, v["reason"])
+    for args in NEAR_ARGS.get(tid, []):
+        assert _one(tid, [{"name": name, "arguments": args}]) < 100.0, args
+
+
+def test_aliases_for_places_with_their_country():
+    assert _one("tc-016", [{"name": "get_weather", "arguments": {"city": "Oslo, Norway"}}, {"name": "get_weather", "arguments": {"city": "bergen"}}]) == 100.0
+    steps = by_id("tc-027")["reference"]
+    v = tc.check(by_id("tc-027"), [steps[0], {"tool_calls": [{"name": "get_weather", "arguments": {"city": "Tromsø, Norway"}}]}, steps[2]])
+    assert v["score"] == 100.0, v["reason"]
+
+
+def test_tool_spam_scores_0_but_one_extra_call_only_dilutes():
+    right = {"name": "get_weather", "arguments": {"city": "Reykjavik", "unit": "fahrenheit"}}
+    timer = {"name": "set_timer", "arguments": {"minutes": 5}}
+    route = {"name": "get_route", "arguments": {"origin": "A", "destination": "B"}}
+    assert _one("tc-001", [right, timer]) == 50.0
+    assert _one("tc-001", [right, timer, route]) == 0.0
+    assert _one("tc-001", [right, right, right]) == 0.0
+    email = {"name": "send_email", "arguments": {"to": "x@y.z", "subject": "s", "body": "b"}}
+    v = tc.check(by_id("tc-023"), [{"tool_calls": [{"name": "lookup_contact", "arguments": {"name": "Ingrid"}}, timer, email]}] * 2)
+    assert v["score"] == 0.0 and "spam" in v["reason"]
+    assert tc.next_turn(by_id("tc-023"), 0, tc.logical_reply({"tool_calls": [{"name": "lookup_contact", "arguments": {"name": "Ingrid"}}, timer, timer]})) is None
+
+
+def _deep(n: int):
+    v: object = 1
+    for _ in range(n):
+        v = [v]
+    return v
+
+
+HOSTILE = {
+    "deep list": _deep(100_000),
+    "deep dict": json.loads('{"a":' * 500 + "1" + "}" * 500),
+    "1e309": json.loads("1e309"),
+    "NaN": float("nan"),
+    "400 digits": 10**400,
+    "100k digits": 10**100_000,
+    "huge string": "x" * 2_000_000,
+    "wide list": list(range(200_000)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_arguments_are_wrong_calls_not_exceptions(kind):
+    import time
+    for tid, arg in (("tc-003", "minutes"), ("tc-007", "party_size"), ("tc-001", "city")):
+        task = by_id(tid)
+        args = dict(task["reference"]["tool_calls"][0]["arguments"], **{arg: HOSTILE[kind]})
+        t0 = time.thread_time()
+        v = tc.check(task, {"tool_calls": [{"name": task["check"]["calls"][0]["name"], "arguments": args}]})
+        assert time.thread_time() - t0 < 0.05, kind
+        assert v["score"] == 0.0 and not v["passed"], (kind, v["reason"])
+        json.dumps(v.to_dict())
+        assert tc.next_turn(by_id("tc-023"), 0, {"tool_calls": [{"name": "lookup_contact", "arguments": {"name": HOSTILE[kind]}}]}) is not None
+    # the same as raw text a model sends (the harness keeps the string when it cannot parse it)
+    for raw in ("[" * 100_000, '{"minutes": ' + "9" * 5000 + "}", '{"minutes": NaN}', '{"minutes": 1e309}'):
+        assert tc.check(by_id("tc-003"), {"tool_calls": [{"name": "set_timer", "arguments": raw}]})["score"] == 0.0
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(min_value=10**17, max_value=10**500) | st.floats() | st.text(max_size=12),
+    lambda i: st.lists(i, max_size=4) | st.dictionaries(st.text(max_size=8), i, max_size=4), max_leaves=12)
+ALL_NAMES = sorted({n for t in TASKS for n in tc.offered_tools(t)} | {"nope", ""})
+ANY_CALL = st.fixed_dictionaries({
+    "name": st.sampled_from(ALL_NAMES),
+    "arguments": st.one_of(st.dictionaries(st.sampled_from(["city", "minutes", "name", "time", "date", "amount", "x"]), JSON, max_size=4), JSON, st.text(max_size=40)),
+})
+WORDS = st.sampled_from(["Canberra", "Sydney", "nedrag", "210", "19", "-4", "€4,162.50", "or", "not", "=", "snow", "out for delivery",
+                         "2025-05-09", "8 pm", "</think>", "<think>", "ANSWER:", "1e309", "9" * 400, " ", "\n"])
+ANY_TEXT = st.one_of(st.text(max_size=300), st.lists(WORDS, max_size=40).map(" ".join))
+ANY_REPLY = st.fixed_dictionaries({"content": ANY_TEXT, "tool_calls": st.lists(ANY_CALL, max_size=8)})
+
+
+@settings(max_examples=120, deadline=None)
 @given(tid=st.sampled_from(IDS), replies=st.lists(ANY_REPLY, min_size=1, max_size=3))
-def test_checker_never_raises_and_stays_in_range(tid, replies):
+def test_checker_never_raises_stays_in_range_and_is_fast(tid, replies):
+    import time
+    t0 = time.thread_time()
     v = tc.check(by_id(tid), replies)
+    assert time.thread_time() - t0 < 0.05
     assert 0.0 <= v["score"] <= 100.0 and isinstance(v["reason"], str)
     json.dumps(v.to_dict())
+    for i in range(len(tc.steps_of(by_id(tid)))):
+        res = tc.next_turn(by_id(tid), i, tc.logical_reply(replies[min(i, len(replies) - 1)]))
+        assert res is None or isinstance(res, list)
 
 
 # ------------------------------------------------------------- end to end, over HTTP --

@@ -65,6 +65,8 @@ def unusable(args) -> str:
                 return "NaN, infinity or a number out of range in the arguments"
         elif isinstance(v, str):
             chars += len(v)
+        elif isinstance(v, (dict, list)) and len(v) > MAX_NODES:
+            return f"more than {MAX_NODES} values in the arguments"
         elif isinstance(v, dict):
             for k, x in v.items():
                 if not isinstance(k, str):

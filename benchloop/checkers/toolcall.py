@@ -43,7 +43,7 @@ import re
 from benchloop.checkers.answers import (
     Read, final_answer, parse_date, parse_time, read_choice, read_date, read_money, read_number, read_time, strip_reasoning,
 )
-from benchloop.checkers.toolargs import as_spec, clean_calls, params, score_call, show, type_ok
+from benchloop.checkers.toolargs import as_spec, clean_calls, params, score_call, show, type_ok, unusable
 from benchloop.record import Verdict
 
 CHECKER_VERSION = "toolcall-2"
@@ -296,7 +296,7 @@ def logical_reply(reply) -> dict:
     for i, c in enumerate((raw_calls if isinstance(raw_calls, list) else [])[:MAX_CALLS_READ]):
         c = c if isinstance(c, dict) else {}
         args = c.get("arguments", {})
-        raw = args if isinstance(args, str) else show(args, MAX_ANSWER_CHARS)
+        raw = args if isinstance(args, str) else (unusable(args) or show(args, MAX_ANSWER_CHARS))
         if isinstance(args, str):
             try:
                 args = json.loads(args[:MAX_ANSWER_CHARS])
