@@ -7,10 +7,10 @@ four harnesses. A model that sends the same thing to every task (a stuffed unive
 reply, an echo, keywords only, hedges, negations, every candidate value, tool spam) must
 score 0 everywhere, and its run's overall must be at most 1.
 
-The provider is an in-process replay (:class:`Replay`): it encodes each scripted reply
-the way a model trained on the harness would write it (``Harness.encode_reply``) and hands
-it back as a ChatResult, so render and parse run for real without HTTP per task (the
-suites' own tests cover the wire through the scripted endpoint). Code-level attacks on the
+The provider is an in-process replay (``benchloop.testing.replay``): it encodes each
+scripted reply the way a model trained on the harness would write it and hands it back
+as a ChatResult, so render and parse run for real without HTTP per task (the suites'
+own tests cover the wire through the scripted endpoint). Code-level attacks on the
 coding grader (builtins patching, frame forging, always-equal objects, printed PASS,
 early exit) are played against every coding task in tests/test_coding.py.
 """
@@ -19,17 +19,13 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import time
 
 import pytest
 
 from benchloop.catalog import QUALITY_SUITES
-from benchloop.drivers import run_task
-from benchloop.drivers.conversation import Conversation
-from benchloop.harnesses import get_harness
-from benchloop.providers.base import ChatResult
 from benchloop.scoring import score_run
 from benchloop.tasks import load_suite, task_messages
+from benchloop.testing import replay
 
 HARNESSES = ["raw", "hermes", "qwen", "pi"]
 SUITES = {name: load_suite(name) for name in QUALITY_SUITES}
@@ -37,28 +33,8 @@ ALL_TASKS = [t for s in SUITES.values() for t in s["tasks"]]
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]{2,}")
 
 
-class Replay:
-    """A provider that answers from a script: ``reply_for(task, turn, messages) -> reply``."""
-
-    def __init__(self, harness, reply_for, task):
-        self.harness, self.reply_for, self.task, self.turn = harness, reply_for, task, 0
-
-    def chat(self, model, messages, *, tools=None, stream=True, **_kw):
-        reply = self.reply_for(self.task, self.turn, messages)
-        self.turn += 1
-        wire = self.harness.encode_reply(reply)
-        calls = []
-        for i, c in enumerate(wire.get("tool_calls") or []):
-            args = c.get("arguments", {})
-            calls.append({"id": f"call_{i}", "name": c.get("name", ""), "arguments": args if isinstance(args, dict) else None, "arguments_raw": json.dumps(args)})
-        now = time.perf_counter()
-        return ChatResult(content=wire.get("content") or "", tool_calls=calls, finish_reason="tool_calls" if calls else "stop", t_sent=now, t_done=now + 0.001, token_source="none")
-
-
 def play(task: dict, harness_name: str, reply_for) -> dict:
-    harness = get_harness(harness_name)
-    conv = Conversation(provider=Replay(harness, reply_for, task), harness=harness, model="gamer", suite_defaults=SUITES[task["suite"]]["defaults"], retries=0)
-    return run_task(task, conv)
+    return replay.play(task, harness_name, reply_for, SUITES[task["suite"]]["defaults"])
 
 
 # ------------------------------------------------------------------ the shortcuts --
@@ -214,19 +190,12 @@ def _same_function(a: dict, b: dict) -> bool:
     return bool(fa & fb)
 
 
-def _reference(task, turn, messages) -> dict:
-    ref = task["reference"]
-    if isinstance(ref, list):
-        return ref[turn] if turn < len(ref) else {"content": ""}
-    return ref if isinstance(ref, dict) else {"content": str(ref)}
-
-
 @pytest.mark.parametrize("harness_name", HARNESSES)
 def test_the_same_path_gives_reference_replies_full_marks(harness_name):
     """The control for the tests above: the replay path is not what makes them score 0."""
     low = []
     for task in ALL_TASKS:
-        rec = play(task, harness_name, _reference)
+        rec = play(task, harness_name, replay.reference)
         if rec["score"] < 100:
             low.append((task["id"], rec["score"], rec["reason"][:80]))
     assert not low, low

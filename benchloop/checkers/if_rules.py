@@ -54,8 +54,9 @@ _TOKEN_BEFORE = re.compile(r"([A-Za-z](?:\.?[A-Za-z]){0,6})$")
 # --------------------------------------------------------------------------- reading text
 
 def plain(text: str) -> str:
-    """Smart quotes, apostrophes and hyphens read as ASCII; NFKC."""
-    return unicodedata.normalize("NFKC", text).translate(_SMART)
+    """Smart quotes, apostrophes and hyphens read as ASCII; NFKC; CRLF and CR line ends
+    read as newlines (a Windows-style reply has the same paragraphs and lines)."""
+    return unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n")).translate(_SMART)
 
 
 def words(text: str) -> list[str]:
