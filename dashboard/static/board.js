@@ -100,7 +100,7 @@
     if (left) append(sec, h("p", { class: "muted small", text: `${left} row(s) without a speed measurement are not placed.` }));
     drawChart(canvas, {
       type: "scatter",
-      data: { datasets: placed.map((r, i) => { const st = seriesStyle(i, placed.length); const label = `${r.model} · ${r.harness}`; return { label, pointLabel: label, data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: st.color, borderColor: st.color, pointStyle: st.shape, pointRadius: 7, pointHoverRadius: 9 }; }) },
+      data: { datasets: placed.map((r, i) => { const st = seriesStyle(i, placed.length); const base = `${r.model} · ${r.harness}`; const label = placed.filter((o) => `${o.model} · ${o.harness}` === base).length > 1 ? `${base} · ${r.task_set}` : base; return { label, pointLabel: label, data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: st.color, borderColor: st.color, pointStyle: st.shape, pointRadius: 7, pointHoverRadius: 9 }; }) },
       options: { plugins: { legend: { display: placed.length <= 12, position: "bottom" } }, scales: { x: { title: { display: true, text: useTok ? "decode tokens / s" : "speed score" }, beginAtZero: true, grace: "12%" }, y: { title: { display: true, text: "quality (0–100)" }, min: allZero ? -5 : 0, max: 100 } } },
       plugins: [pointLabels],
     }, seq);
