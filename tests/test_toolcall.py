@@ -244,6 +244,14 @@ def test_validate_names_the_broken_field():
     task = copy.deepcopy(by_id("tc-019"))
     del task["check"]["answer"]
     assert tc.validate(task)[0] == "check"
+    task = copy.deepcopy(by_id("tc-022"))
+    task["check"]["answer"] = {"choice": {"answer": "Canberra", "options": ["Canberra", "Sydney"]}}  # a coin a constant could call
+    assert "options" in tc.validate(task)[1]
+    task["check"]["answer"] = {"contains": ["canberra"]}  # untyped phrases can be stuffed
+    assert tc.validate(task)[0] == "check"
+    task = copy.deepcopy(by_id("tc-007"))
+    task["check"]["calls"][0]["args"]["date"] = "next Friday"
+    assert "readable date" in tc.validate(task)[1]
 
 
 def test_loader_rejects_a_broken_task_file(tmp_path):

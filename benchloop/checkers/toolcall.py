@@ -1,39 +1,45 @@
 """toolcall: pick the right function and arguments among several offered.
 
 Why typed checks: whether a call is right should not depend on formatting (``"Porto"``
-vs ``" porto "``, key order, call order) but must depend on the value and its type
-(``"90"`` is not the integer 90). Checks follow the idea of an AST checker, written here
-from scratch:
+vs ``" porto. "``, ``25.0`` vs ``25``, ``"8 pm"`` vs ``"20:00"``, key order, call order)
+but must depend on the value and its type (``"90"`` is not the integer 90). Checks follow
+the idea of an AST checker, written here from scratch:
 
 - every call must name an offered tool; one un-offered (or unnamed) call fails the task;
-- each expected argument: present, of the schema's type (and in its ``enum``), and equal
-  to one of the accepted values. Strings compare case- and whitespace-insensitively
-  unless the spec says ``exact: true``; numbers with an optional ``tolerance``; arrays
-  element by element, order-free with ``unordered: true``. ``contains: [...]`` (free
-  text such as a message body) asks for those phrases instead of one value; ``any:
-  true`` accepts any value of the right type;
+- each expected argument: present, of the schema's type (and in its ``enum``, any letter
+  case), and equal by meaning to one of the accepted values: see
+  :mod:`benchloop.checkers.toolargs` (typed equality, folded strings, ``format: date`` /
+  ``time`` read by the answer reader, per-task ``accept`` aliases such as "Oslo, Norway");
+  deep, huge or non-finite arguments make a wrong call, never an exception;
 - arguments the task does not check may be given only if the schema knows them and their
   type is right; an unknown argument or a wrong type halves that call's credit;
-- parallel calls are matched to the expected ones order-free (best assignment).
+- parallel calls are matched to the expected ones order-free (best assignment);
+- tool spam scores 0: two or more calls beyond what a turn expects, or calls to two or
+  more tools it does not expect (so "call every tool, the right one among them" earns
+  nothing), and ends the episode.
 
 Task kinds (``check.type``):
 
 - ``calls``: one turn, one or more expected calls.
-- ``no_call``: irrelevance. Any call scores 0; a plain answer must still contain the
-  expected facts (``answer``), so an empty, echoed or canned reply scores 0 as well.
+- ``no_call``: irrelevance. Any call scores 0; a plain answer must state the expected
+  facts (``answer``), so an empty, echoed or canned reply scores 0 as well.
 - ``multi_step``: BenchLoop plays the tools. ``steps`` are turns; a call step lists its
   expected calls with the deterministic ``result`` fed back when a call matches exactly
   (a wrong call gets an error result, as a real tool would answer); an ``answer`` step
   wants a final plain answer with the facts from those results.
 
+Answers are typed facts (``number``, ``money``, ``date``, ``time``, ``choice`` among
+named ``options``) read by the one answer reader (:mod:`benchloop.checkers.answers`): an
+answer offering several candidates of a fact's type (a hedge, a listing, the wrong value
+beside the right one) or denying one fails, so a stuffed universal reply scores 0.
+
 Partial credit (documented, deliberate): a call's credit is the fraction of its
 *required* checked arguments that are right (halved for an unknown or mistyped extra
 argument), so the right tool with wrong arguments earns less than 100 and the right tool
 with no arguments earns 0; a turn's score is the sum of call credits divided by
-``max(expected calls, calls made)``, so spraying extra calls dilutes the score; a
-multi-step task scores the mean of its steps. Every expected call checks at least one
-required argument (``validate``), so "call every offered tool with empty arguments"
-scores 0.
+``max(expected calls, calls made)``, so one extra call dilutes the score; a multi-step
+task scores the mean of its steps. Every expected call checks at least one required
+argument (``validate``), so "call every offered tool with empty arguments" scores 0.
 """
 from __future__ import annotations
 
@@ -43,7 +49,7 @@ import re
 from benchloop.checkers.answers import (
     Read, final_answer, parse_date, parse_time, read_choice, read_date, read_money, read_number, read_time, strip_reasoning,
 )
-from benchloop.checkers.toolargs import as_spec, clean_calls, params, score_call, show, type_ok, unusable
+from benchloop.checkers.toolargs import FORMATS, as_spec, clean_calls, params, score_call, show, type_ok, unusable
 from benchloop.record import Verdict
 
 CHECKER_VERSION = "toolcall-2"
@@ -375,6 +381,9 @@ def _validate_call(c, tools: dict, needs_result: bool):
         for w in spec.get("accept") or []:
             if not type_ok(w, props[a]):
                 return f"{c['name']}.{a}: accepted value {w!r} does not fit the schema type"
+            parse = FORMATS.get(props[a].get("format") or "")
+            if parse is not None and parse(w) is None:
+                return f"{c['name']}.{a}: accepted value {w!r} is not a readable {props[a]['format']}"
     if needs_result and "result" not in c:
         return f"{c['name']}: a call before the last step needs the 'result' BenchLoop feeds back"
     return None
