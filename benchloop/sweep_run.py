@@ -178,7 +178,12 @@ def run_cells(doc: dict, directory: Path, runs_root: str, launch, *, serial: boo
         for cell in cells:
             if stop.is_set():
                 return
-            one(cell)
+            try:
+                one(cell)
+            except Exception as exc:  # a cell that could not even start must not stop its group
+                cell["status"], cell["error"] = "failed", f"{type(exc).__name__}: {exc}"[:500]
+                save()
+                say("end", cell, None)
 
     groups: dict[str, list[dict]] = {}
     for cell in doc["cells"]:
@@ -207,6 +212,7 @@ def run_cells(doc: dict, directory: Path, runs_root: str, launch, *, serial: boo
                 if cell["status"] == "running":  # interrupted: what its run holds decides
                     st = run_state(Path(runs_root) / cell["run_id"]) if cell.get("run_id") else "not_started"
                     cell["status"] = {"complete": "complete", "incomplete": "incomplete"}.get(st, "failed")
+                    cell["load_ms"] = _load_ms(Path(runs_root) / cell["run_id"]) if cell.get("run_id") else None
             doc["status"] = "complete" if all(c["status"] == "complete" for c in doc["cells"]) else "incomplete"
             doc["invocations"].append({"at": utcnow(), "wall_s": wall, "cells_run": len(ran), "cells_one_after_another_s": round(sum(ran), 3), "groups": len(groups)})
             doc["finished_at"] = utcnow()

@@ -236,7 +236,7 @@ def cell_lines(c: dict) -> list[str]:
     test = "" if c.get("p_holm") is None else f" p{pv}" if pv.startswith("<") else f" p={pv}"
     return [
         f"Q {num(c['quality'])} {_ci(c['quality_ci95'])}".rstrip(),
-        f"overall {num(c['overall'])} · {num(c['decode_tok_s'], 'tok_s')} tok/s",
+        f"overall {num(c['overall'])} · {num(c['decode_tok_s'], 'tok_s')} tok/s" + (f" · load {num(c['load_ms'] / 1000, 's', digits=1)} s" if c.get("load_ms") else ""),
         f"n {c['n']} · {MARKS.get(c['mark'], c['mark'])}{test}" + ("" if c["status"] == "complete" else f" · {c['status']}"),
     ]
 

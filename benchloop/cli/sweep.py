@@ -100,9 +100,11 @@ def start(values: dict, root: str, args) -> int:
     doc = sr.new_sweep(plan, cells, sweep_id=sweep_id, rows=args.rows, cols=args.cols)
     real = {c["name"]: c["values"] for c in cells}  # with the endpoint as given (credentials and all)
     if args.print_commands:
+        import shlex
+
         for cell in doc["cells"]:
             cell["run_id"] = sr.cell_run_id(sweep_id, cell)
-            print(" ".join(_quote(a) for a in ["PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *ci_command(cell, real[cell["name"]], doc, root, directory, args.parallel, None)]))
+            print(shlex.join(["PYTEST_DISABLE_PLUGIN_AUTOLOAD=1", *ci_command(cell, real[cell["name"]], doc, root, directory, args.parallel, None)]))
         return 0
     return execute(doc, directory, root, args, real)
 
@@ -222,9 +224,10 @@ def execute(doc: dict, directory, root: str, args, real: dict) -> int:
             how = "resuming" if resume_dir else "running"
             line = f"{i} {how} {cell['name']} → run {cell['run_id']} ({cell.get('group')})"
         else:
-            line = f"{i} {cell['name']}: {cell['status']} in {cell['attempts'][-1]['wall_s']:.1f} s" + (f", model loaded in {cell['load_ms'] / 1000:.1f} s" if cell.get("load_ms") else "")
+            took = f" in {cell['attempts'][-1]['wall_s']:.1f} s" if cell.get("attempts") else ""
+            line = f"{i} {cell['name']}: {cell['status']}{took}" + (f", model loaded in {cell['load_ms'] / 1000:.1f} s" if cell.get("load_ms") else "")
             if cell["status"] == "failed":
-                line += f" (see {directory / cell['log']})"
+                line += f" ({cell['error']})" if cell.get("error") else f" (see {directory / cell['log']})" if cell.get("log") else ""
         with lock:
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
@@ -311,12 +314,6 @@ def _read(path: str) -> str:
             return f.read()
     except OSError as exc:
         raise BenchLoopError(f"cannot read matrix file {path}: {exc.strerror or exc}") from None
-
-
-def _quote(arg: str) -> str:
-    import shlex
-
-    return arg if "=" in arg.split("/")[0] and " " not in arg else shlex.quote(arg)
 
 
 def _die_with_parent() -> None:
