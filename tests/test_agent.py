@@ -12,6 +12,7 @@ their state changes and for turning every bad call into an error result.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import json
 
@@ -551,25 +552,30 @@ def _plausible_calls(task) -> list[dict]:
     return calls
 
 
+@functools.lru_cache(maxsize=None)
+def _spam_of(tid: str) -> tuple:
+    return tuple(_spam(BY_ID[tid]))
+
+
 def _spam(task) -> list[dict]:
     calls = _plausible_calls(task)
     turns = [{"tool_calls": calls[i : i + MAX_CALLS_PER_TURN]} for i in range(0, len(calls), MAX_CALLS_PER_TURN)] * 3
     return [*turns[: agent.max_turns(task) - 1], {"content": STUFFED}]
 
 
-@pytest.mark.parametrize("tid", IDS)
-def test_tool_spamming_scores_zero(tid):
-    task = BY_ID[tid]
-    assert _score(task, _spam(task))["score"] == 0.0
+def test_tool_spamming_scores_zero():
+    for task in TASKS:
+        v = _score(task, list(_spam_of(task["id"])))
+        assert v["score"] == 0.0, (task["id"], v["reason"])
 
 
 def test_tool_spamming_scores_zero_through_the_loop(scripted):
     harness = get_harness("raw")
-    ep = scripted(_responder(harness, lambda task, k, req: _spam(task)[min(k, len(_spam(task)) - 1)]))
+    ep = scripted(_responder(harness, lambda task, k, req: _spam_of(task["id"])[min(k, len(_spam_of(task["id"])) - 1)]))
     ctx = _ctx(ep, "raw")
-    for task in TASKS:
-        rec = run_task(task, ctx)
-        assert rec["error"] is None and rec["score"] == 0.0, (task["id"], rec["reason"])
+    for tid in ("ag-005", "ag-006", "ag-009", "ag-015", "ag-019"):  # the mutating kinds; every task is played offline above
+        rec = run_task(BY_ID[tid], ctx)
+        assert rec["error"] is None and rec["score"] == 0.0, (tid, rec["reason"])
 
 
 _WRONG = {"number": lambda v: f"{float(v) + 7:g}", "date": lambda v: "2025-01-02", "time": lambda v: "23:10", "name": lambda v: "Someone Else"}
@@ -579,16 +585,16 @@ def _answer_checks(v):
     return [c for c in v["checks"] if c["name"].startswith("answer")]
 
 
-@pytest.mark.parametrize("form", ["{v} or {w}", "either {v} or {w}", "It is not {v}; it was {w}.", "{w}, not {v}.", "{v}? No: {v} is wrong."])
 @pytest.mark.parametrize("tid", [t["id"] for t in TASKS if t["check"].get("answer")])
-def test_hedged_and_negated_right_answers_fail(tid, form):
+def test_hedged_and_negated_right_answers_fail(tid):
     task = BY_ID[tid]
     facts = [f for f in task["check"]["answer"] if not f.get("forbid")]
-    text = " ".join(form.format(v=f["value"], w=_WRONG[f["type"]](f["value"])) for f in facts)
-    v = _score(task, [*task["reference"][:-1], {"content": text}])
-    assert not any(c["ok"] for c in _answer_checks(v)), (text, v["checks"])
-    if not task["check"].get("state"):
-        assert v["score"] == 0.0
+    for form in ("{v} or {w}", "either {v} or {w}", "It is not {v}; it was {w}.", "{w}, not {v}.", "{v}? No: {v} is wrong.", "{v} (maybe {w})"):
+        text = " ".join(form.format(v=f["value"], w=_WRONG[f["type"]](f["value"])) for f in facts)
+        v = _score(task, [*task["reference"][:-1], {"content": text}])
+        assert not any(c["ok"] for c in _answer_checks(v)), (text, v["checks"])
+        if not task["check"].get("state"):
+            assert v["score"] == 0.0
 
 
 # =========================================================================== phrasing (issue 11)
@@ -690,7 +696,7 @@ _fuzz_text = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_fuzz_text, tid=st.sampled_from(IDS))
 def test_any_final_text_is_judged_without_raising_and_fast(text, tid):
     import time

@@ -63,7 +63,7 @@ ABSENT = None
 _JOIN_WORD = re.compile(r"\b(?:or|either|and/or|maybe|perhaps|possibly)\b", re.I)
 _JOIN_RANGE = re.compile(r"\s*(?:[A-Za-z%$€£]{1,12}\s*)?(?:-|–|—|~|to|through)\s*", re.I)
 _OR_BEFORE = re.compile(r"\b(?:or|either|and/or|maybe|perhaps)\W{0,3}\s*$", re.I)
-_OR_AFTER = re.compile(r"\W{0,3}\s*(?:or|and/or)\b", re.I)
+_OR_AFTER = re.compile(r"\W{0,3}\s*(?:or|and/or|maybe|perhaps|possibly)\b", re.I)
 _CONTRAST = re.compile(r"\b(?:than|vs\.?|versus|against|compared\s+(?:to|with)|ahead\s+of|over|beat(?:ing|s)?|outperform\w*|while|whereas|unlike|instead\s+of|rather\s+than|not)\b|\bn[’']t\b", re.I)
 
 
