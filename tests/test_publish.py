@@ -17,6 +17,8 @@ import time
 import pytest
 import requests
 
+from benchloop.checkers import registry
+
 from receipts_helpers import Answers, bench, cli, load_json, run_args
 
 from benchloop.dashboard.leaderboard_api import submissions_router
@@ -210,7 +212,7 @@ def test_verify_accepts_the_genuine_run_and_names_what_it_rechecked(good_run):
         (lambda r: r["machine"].__setitem__("machine_id", "00:1a:2b:3c:4d:5e"), "never a MAC"),
         (lambda r: r["machine"].__setitem__("machine_id", "my-laptop"), "never a MAC"),
         (lambda r: r["manifest"]["suites"]["reasonmath"].__setitem__("checker", "reasonmath-0"), "does not match its own hash"),
-        (lambda r: (r["manifest"]["suites"]["reasonmath"].__setitem__("checker", "reasonmath-0"), _rehash(r)), "checker reasonmath-0 (submission) vs reasonmath-1 (server)"),
+        (lambda r: (r["manifest"]["suites"]["reasonmath"].__setitem__("checker", "reasonmath-0"), _rehash(r)), f"checker reasonmath-0 (submission) vs {registry.version('reasonmath')} (server)"),
         (lambda r: (r["manifest"]["suites"]["reasonmath"].__setitem__("max_tokens", 32), _rehash(r)), "max_tokens 32 (submission) vs 384 (server)"),
         (lambda r: (r["manifest"]["suites"]["reasonmath"].__setitem__("task_ids", ["rm-001"]), _rehash(r)), "not a whole profile"),
         (lambda r: r["tasks"].pop(), "do not match the manifest"),
