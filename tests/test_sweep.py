@@ -176,3 +176,39 @@ def test_holm_and_ties_on_synthetic_runs():
     marks = {c["name"]: c["mark"] for c in res["cells"]}
     assert marks == {"a": "best", "b": "tied", "c": "worse"}  # b: p = 0.25 before correction
     assert "Pick a" in res["sentence"] and "b is statistically tied" in res["sentence"]
+
+
+def test_cells_on_one_endpoint_run_one_after_another_and_endpoints_side_by_side(tmp_path):
+    """The scheduler alone, with a stand-in for the cell process: one endpoint's cells
+    never overlap (nor do embedded cells, whatever their model), two endpoints overlap."""
+    import threading
+
+    from benchloop.options import resolve
+    from benchloop.sweep import expand, group_key, plan_from_matrix
+    from benchloop.sweep_run import new_sweep, run_cells
+
+    assert group_key(resolve({"model": "m", "endpoint": "http://127.0.0.1:8080/v1"})) == group_key(resolve({"model": "m", "endpoint": "http://127.0.0.1:8080"}))
+    assert group_key(resolve({"model": "a.gguf", "provider": "llamacpp"})) == group_key(resolve({"model": "b.gguf", "provider": "llamacpp"})) == "embedded"
+    plan = plan_from_matrix("axes:\n  endpoint: ['http://a:1', 'http://b:1', 'embedded']\n  harness: [raw, hermes]\n")
+    cells = expand(plan)
+    for c in cells:
+        c["group"] = "embedded" if c["axes"]["endpoint"] == "embedded" else c["axes"]["endpoint"]
+    doc = new_sweep(plan, cells, sweep_id="t", rows=None, cols=None)
+    spans, lock = {}, threading.Lock()
+
+    def launch(cell, resume_dir):
+        t0 = time.monotonic()
+        time.sleep(0.3)
+        run_dir = tmp_path / "runs" / cell["run_id"]
+        run_dir.mkdir(parents=True)
+        (run_dir / "run.json").write_text('{"status": "complete"}')
+        with lock:
+            spans[cell["name"]] = (cell["group"], t0, time.monotonic())
+        return 0
+
+    doc = run_cells(doc, tmp_path / "sweep", str(tmp_path / "runs"), launch)
+    assert doc["status"] == "complete" and doc["invocations"][-1]["groups"] == 3
+    overlaps = lambda a, b: a[1] < b[2] and b[1] < a[2]  # noqa: E731
+    pairs = [(spans[x], spans[y]) for x in spans for y in spans if x < y]
+    assert not [p for p in pairs if p[0][0] == p[1][0] and overlaps(*p)]
+    assert [p for p in pairs if p[0][0] != p[1][0] and overlaps(*p)]
