@@ -2,9 +2,12 @@
 
 Creates N synthetic run artifacts (default 1,000; shaped like ``benchloop run`` writes
 them, ~20 tasks each) in a temporary directory, builds the SQLite run index from scratch,
-then serves the dashboard with real uvicorn on a loopback port and times the runs-list
-API over real HTTP: the first page (default sort), a filtered + sorted page, a deep page,
-and the leaderboard. Target: runs-list median under 50 ms with 1,000 runs.
+then serves the dashboard with real uvicorn on a loopback port and times the API over
+real HTTP: the runs list (first page, filtered + sorted, deep page), one run (a different
+run each request, so the artifact cache does not hide the read), and the leaderboard
+(steady state, and right after a complete run changed, which regroups every row).
+Target (issue 12): every one of those medians under 50 ms with 1,000 runs; the page
+itself is printed for reference.
 
     python benchmarks/dashboard_api.py [--runs 1000] [--requests 200] [--json]
 """
@@ -18,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+TARGETED = ("runs_list", "runs_list_filtered_sorted", "runs_list_deep_page", "run_detail", "leaderboard", "leaderboard_after_change")
 
 
 def make_runs(root: Path, n: int) -> float:
@@ -45,11 +50,16 @@ def make_runs(root: Path, n: int) -> float:
     return time.perf_counter() - t0
 
 
-def timed(session, url: str, n: int) -> dict:
+def timed(session, url, n: int, before=None) -> dict:
+    """``url`` is a string, or a function of the request number giving one; ``before``
+    runs before each request, outside the timing."""
     samples = []
-    for _ in range(n):
+    for i in range(n):
+        if before is not None:
+            before()
+        target = url(i) if callable(url) else url
         t0 = time.perf_counter()
-        r = session.get(url, timeout=30)
+        r = session.get(target, timeout=30)
         samples.append((time.perf_counter() - t0) * 1000)
         r.raise_for_status()
     samples.sort()
@@ -100,23 +110,32 @@ def main(argv=None) -> int:
             out["runs_list"] = timed(s, srv.url + "/api/runs", args.requests)
             out["runs_list_filtered_sorted"] = timed(s, srv.url + "/api/runs?model=qwen3:8b&harness=raw&sort=overall&order=desc", args.requests)
             out["runs_list_deep_page"] = timed(s, srv.url + f"/api/runs?offset={max(0, args.runs - 50)}&limit=50&sort=quality", args.requests)
+            ids = [item["run_id"] for item in s.get(srv.url + "/api/runs?limit=100", timeout=30).json()["items"]]
+            out["run_detail"] = timed(s, lambda i: f"{srv.url}/api/runs/{ids[i % len(ids)]}", args.requests)
             out["leaderboard"] = timed(s, srv.url + "/api/leaderboard", max(20, args.requests // 5))
+
+            def complete_run_changed():  # what the index does when a finished run lands
+                app.state.index.generation += 1
+                app.state.index.board_generation += 1
+
+            out["leaderboard_after_change"] = timed(s, srv.url + "/api/leaderboard", max(20, args.requests // 10), before=complete_run_changed)
             out["page"] = timed(s, srv.url + "/", max(20, args.requests // 5))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     target = 50.0
     out["target_ms"] = target
-    out["meets_target"] = out["runs_list"]["median_ms"] < target
+    out["meets_target"] = all(out[k]["median_ms"] < target for k in TARGETED)
     if args.json:
         print(json.dumps(out, indent=1))
     else:
         print(f"{args.runs} runs, {out['store_mb']} MB of artifacts (created in {out['create_runs_s']} s)")
         print(f"index build from scratch: {out['index_build_s']} s; rescan with nothing changed: {out['index_rescan_unchanged_ms']} ms; rebuild after the index file was deleted: {out['index_rebuild_after_delete_s']} s")
-        for key in ("runs_list", "runs_list_filtered_sorted", "runs_list_deep_page", "leaderboard", "page"):
+        for key in (*TARGETED, "page"):
             r = out[key]
             print(f"{key:<26} median {r['median_ms']:>7.2f} ms   p95 {r['p95_ms']:>7.2f} ms   max {r['max_ms']:>7.2f} ms   (n={r['n']})")
-        print(f"runs-list median {'meets' if out['meets_target'] else 'MISSES'} the {target:.0f} ms target")
+        missed = [k for k in TARGETED if out[k]["median_ms"] >= target]
+        print(f"API medians {'meet' if out['meets_target'] else 'MISS'} the {target:.0f} ms target" + (f": {', '.join(missed)}" if missed else ""))
     return 0 if out["meets_target"] else 1
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import secrets
 import threading
 from contextlib import asynccontextmanager
@@ -39,7 +40,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Route
 
 from benchloop import __version__
 from benchloop.dashboard import bench_api, chat_api, leaderboard_api, pages, runs_api
@@ -48,6 +48,7 @@ from benchloop.dashboard import guard
 from benchloop.dashboard.guard import Guard, is_loopback_host
 
 STATIC = pages.STATIC
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 def create_app(
@@ -115,7 +116,7 @@ def create_app(
         """A 405 names every method of the path in ``Allow`` (Starlette names only the
         first route's, so ``DELETE /api/runs/{id}`` was missing from a PUT's answer)."""
         if exc.status_code == 405:
-            return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed_methods(app, request.url.path))})
+            return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed_methods(app, request.scope))})
         return await http_exception_handler(request, exc)
 
     def openapi():
@@ -140,10 +141,39 @@ def create_app(
     return app
 
 
-def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route serves at ``path``, for a 405's ``Allow`` header."""
-    methods: set[str] = set()
-    for route in app.router.routes:
-        if isinstance(route, Route) and route.methods and route.path_regex.match(path):
-            methods |= route.methods
-    return sorted(methods)
+def allowed_methods(app: FastAPI, scope) -> list[str]:
+    """The methods of the resource at this request's path, for a 405's ``Allow``.
+
+    For the API, what the OpenAPI document lists for the path, a concrete path before
+    a templated one as OpenAPI matches them (``/api/runs/facets`` is GET only, though
+    ``DELETE /api/runs/{run_id}`` would take the name). Elsewhere (the page, the static
+    files) each route is asked whether it takes the request under each method."""
+    from starlette.routing import Match, Mount
+
+    path = scope.get("path") or "/"
+    templates = getattr(app.state, "allow_templates", None)
+    if templates is None:
+        templates = []
+        for tpl, ops in (app.openapi().get("paths") or {}).items():
+            rx = re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(tpl)) + "$")
+            templates.append((tpl.count("{"), rx, sorted(m.upper() for m in ops if m.upper() in HTTP_METHODS)))
+        templates.sort(key=lambda t: t[0])
+        app.state.allow_templates = templates
+    for _, rx, methods in templates:
+        if rx.match(path):
+            return methods
+    top = {**scope, "root_path": scope.get("app_root_path", scope.get("root_path", ""))}  # a mount rewrote root_path
+    allowed = []
+    for method in HTTP_METHODS:
+        probe = {**top, "method": method}
+        for route in app.router.routes:
+            try:
+                full = route.matches(probe)[0] == Match.FULL
+            except Exception:  # a route type that cannot say: not this one
+                continue
+            if full and isinstance(route, Mount):
+                return ["GET", "HEAD"] if isinstance(route.app, StaticFiles) else []
+            if full:
+                allowed.append(method)
+                break
+    return allowed

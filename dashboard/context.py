@@ -158,9 +158,10 @@ class Dashboard:
         return run
 
     def leaderboard_data(self) -> dict:
-        """Cached until the index changes (1,000 rows take tens of ms to regroup)."""
+        """Cached until a complete run changes (1,000 rows take tens of ms to regroup);
+        runs in progress are not on the board, so their writes do not count."""
         self.index.refresh()
-        gen = self.index.generation
+        gen = self.index.board_generation
         if self._board["generation"] != gen or self._board["data"] is None:
             self._board["data"] = views.leaderboard(self.index.rows(status="complete"))
             self._board["generation"] = gen

@@ -185,8 +185,12 @@ class RunIndex:
         self.last_build_s: float | None = None
         self.in_memory = False
         self.generation = 0  # bumps whenever a row changes (callers cache on it)
+        # bumps only when a complete run appears, changes or goes: what the leaderboard
+        # reads, so a benchmark writing its tasks.jsonl does not re-rank 1,000 runs a second
+        self.board_generation = 0
 
     def _reset(self):
+        self._complete: dict[str, dict] | None = None  # run_id -> row of each complete run, kept current by refresh
         self._last_full = None
         self._last_hot = 0.0
         self._root_mtime = None
@@ -287,8 +291,9 @@ class RunIndex:
                 known = dict(db.execute("SELECT run_id, sig FROM runs").fetchall())
                 changed = [rid for rid, sig in seen.items() if known.get(rid) != sig]
                 gone = [rid for rid in known if rid not in seen]
+                fresh = {rid for rid in changed if rid not in known}
             else:
-                changed, gone, seen = [], [], {}
+                changed, gone, seen, fresh = [], [], {}, set()
                 if root_mtime != self._root_mtime:  # a run appeared or vanished
                     names = self._listing(with_sig=False)
                     have = {r[0] for r in db.execute("SELECT run_id FROM runs")}
@@ -297,6 +302,7 @@ class RunIndex:
                         if rid not in have:
                             seen[rid] = signature(self.root / rid)
                             changed.append(rid)
+                            fresh.add(rid)
                 if self._hot and now - self._last_hot >= self.min_interval:
                     self._last_hot = now
                     sigs = dict(db.execute("SELECT run_id, sig FROM runs WHERE status != 'complete'").fetchall())
@@ -311,12 +317,22 @@ class RunIndex:
                             changed.append(rid)
             if changed or gone:
                 db.execute("BEGIN")
+                board = False
                 try:
                     for rid in gone:
                         db.execute("DELETE FROM runs WHERE run_id = ?", (rid,))
+                        board = board or rid not in self._hot  # a complete run went (or one we are unsure of)
                         self._hot.discard(rid)
+                        if self._complete is not None:
+                            self._complete.pop(rid, None)
                     for rid in changed:
                         row = self._row_for(rid, seen[rid])
+                        board = board or row["status"] == "complete" or (rid not in fresh and rid not in self._hot)
+                        if self._complete is not None:
+                            if row["status"] == "complete":
+                                self._complete[rid] = {k: (bool(row[k]) if k == "remote" else row.get(k)) for k in COLUMNS if k != "sig"}
+                            else:
+                                self._complete.pop(rid, None)
                         db.execute(
                             f"INSERT OR REPLACE INTO runs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
                             [json.dumps(row[k]) if k == "suites" else row.get(k) for k in COLUMNS],
@@ -330,6 +346,8 @@ class RunIndex:
                     db.execute("ROLLBACK")
                     raise
                 self.generation += 1
+                if board:
+                    self.board_generation += 1
             if full:
                 self._hot = {r[0] for r in db.execute("SELECT run_id FROM runs WHERE status != 'complete'")}
                 self._last_full = now
@@ -400,15 +418,28 @@ class RunIndex:
         with self._lock:
             db = self._conn()
             total = db.execute(f"SELECT COUNT(*) FROM runs{sql_where}", args).fetchone()[0]
+            # sort narrow (rowids), then read the page's 50 full rows: a deep page no longer
+            # drags every row's columns through the sorter
+            order_by = f"ORDER BY {col} IS NULL, {col} {direction}, run_id {direction}"
             cur = db.execute(
-                f"SELECT * FROM runs{sql_where} ORDER BY {col} IS NULL, {col} {direction}, run_id {direction} LIMIT ? OFFSET ?",
+                f"SELECT * FROM runs WHERE rowid IN (SELECT rowid FROM runs{sql_where} {order_by} LIMIT ? OFFSET ?) {order_by}",
                 [*args, limit, offset],
             )
             items = [self._to_dict(cur, r) for r in cur.fetchall()]
         return {"total": total, "limit": limit, "offset": offset, "sort": col, "order": direction.lower(), "items": items}
 
     def rows(self, *, status: str | None = None) -> list[dict]:
+        """Every row, or those of one ``status``. The complete ones (the leaderboard's
+        input) are kept in memory and updated row by row as runs change, so a board
+        rebuilt after one run landed does not decode 1,000 rows again; callers get their
+        own dicts."""
         self.refresh()
+        if status == "complete":
+            with self._lock:
+                if self._complete is None:
+                    cur = self._conn().execute("SELECT * FROM runs WHERE status = 'complete'")
+                    self._complete = {d["run_id"]: d for d in (self._to_dict(cur, r) for r in cur.fetchall())}
+                return [dict(r) for r in self._complete.values()]
         with self._lock:
             db = self._conn()
             if status:

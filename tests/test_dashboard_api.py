@@ -105,6 +105,7 @@ def test_index_fast_path_sees_new_gone_and_growing_runs_without_a_full_sweep(run
     idx = RunIndex(runs_dir, min_interval=0.0, full_interval=3600.0)
     assert idx.refresh()["full"] is True and idx.query()["total"] == 2
     # a run being written (no run.json yet) is "hot": re-read as its task log grows
+    board, complete = idx.board_generation, idx.rows(status="complete")
     live = synthetic_run("20260109-000000-live", seed=7, suites={"reasonmath": 3})
     d = runs_dir / live["run_id"]
     d.mkdir()
@@ -116,16 +117,26 @@ def test_index_fast_path_sees_new_gone_and_growing_runs_without_a_full_sweep(run
     with open(d / "tasks.jsonl", "a") as f:
         f.write(json.dumps(live["tasks"][1]) + "\n")
     assert idx.get(live["run_id"])["n_tasks"] == 2
+    # a run in progress is not on the leaderboard: its writes leave the board's rows alone
+    assert idx.board_generation == board and idx.rows(status="complete") == complete
     write_run(runs_dir, live)
     assert idx.get(live["run_id"])["status"] == "complete"
+    assert idx.board_generation > board and live["run_id"] in {r["run_id"] for r in idx.rows(status="complete")}
     import shutil
 
+    board = idx.board_generation
     shutil.rmtree(runs_dir / "20260101-000001-seed-01")
     assert idx.get("20260101-000001-seed-01") is None and idx.query()["total"] == 2
+    assert idx.board_generation > board and "20260101-000001-seed-01" not in {r["run_id"] for r in idx.rows(status="complete")}
     # a finished run edited in place waits for the next full sweep (the app runs one in the background)
     write_run(runs_dir, synthetic_run("20260101-000000-seed-00", model="edited", seed=0))
     assert idx.get("20260101-000000-seed-00")["model"] != "edited"
     assert idx.refresh(force=True)["changed"] == 1 and idx.get("20260101-000000-seed-00")["model"] == "edited"
+    # the in-memory complete rows, updated run by run, equal a fresh read of the table
+    fresh = RunIndex(runs_dir, min_interval=0.0)
+    by_id = lambda rows: sorted(rows, key=lambda r: r["run_id"])  # noqa: E731
+    assert by_id(idx.rows(status="complete")) == by_id(fresh.rows(status="complete")) and len(idx.rows(status="complete")) == 2
+    fresh.close()
 
 
 def test_index_survives_a_corrupt_index_file_and_hidden_or_odd_entries(runs_dir):
