@@ -74,6 +74,10 @@ _UNIT_TABLE = {
     "ft": ("length", 0.3048, ("feet", "foot")),
     "mi": ("length", 1609.344, ("mile", "miles")),
     "%": ("percent", 1.0, ("percent", "pct", "per cent")),
+    # temperatures are affine, not proportional: convert() handles the family itself
+    "degc": ("temperature", 1.0, ("°c", "ºc", "celsius", "centigrade")),
+    "degf": ("temperature", 1.0, ("°f", "ºf", "fahrenheit")),
+    "k": ("temperature", 1.0, ("kelvin",)),
     "usd": ("money", 1.0, ("dollar", "dollars", "us$")),
     "eur": ("money", 1.0, ("euro", "euros")),
     "gbp": ("money", 1.0, ("pound", "pounds", "quid")),
@@ -117,7 +121,17 @@ def convert(value: float, unit: str | None, want: str | None):
         return None if (a or is_money_unit(unit)) and (b or is_money_unit(unit_of(want) or want)) else value
     if a[0] != b[0]:
         return None
+    if a[0] == "temperature":
+        return _from_celsius(_to_celsius(value, unit), unit_of(want) or want)
     return value * a[1] / b[1]
+
+
+def _to_celsius(v: float, unit: str) -> float:
+    return (v - 32.0) * 5.0 / 9.0 if unit == "degf" else v - 273.15 if unit == "k" else v
+
+
+def _from_celsius(v: float, unit: str) -> float:
+    return v * 9.0 / 5.0 + 32.0 if unit == "degf" else v + 273.15 if unit == "k" else v
 
 
 # --------------------------------------------------------------------------- scanning
@@ -126,7 +140,7 @@ _SPACES = " \u00a0\u202f\u2009'’"
 _RUN = re.compile(r"[-−+]?(?:\d+(?:[.,'’ \u00a0\u202f\u2009]\d+)*|\.\d+)(?:[eE][-+]?\d+(?![A-Za-z]))?")
 _FRACTION = re.compile(r"/(\d{1,6})(?![\d/]|[.,-]\d)")
 _SEP = re.compile(r"[.,'’ \u00a0\u202f\u2009]")
-_WORD_AFTER = re.compile(r"[ \u00a0\u202f\u2009]{0,2}(per cent|[A-Za-z]{1,12}|%|[$€£¥₹₽₩₺₪฿])(?![A-Za-z])")
+_WORD_AFTER = re.compile(r"[ \u00a0\u202f\u2009]{0,2}(per cent|[°º]?[A-Za-z]{1,12}|%|[$€£¥₹₽₩₺₪฿])(?![A-Za-z])")
 _GLUED_AFTER = re.compile(r"[^\W\d_]{1,12}")
 _CUR_BEFORE = re.compile(r"([A-Za-z]{2,3}\$|[A-Za-z]{3}|[$€£¥₹₽₩₺₪฿])[ \u00a0\u202f\u2009]{0,2}$")
 
@@ -329,7 +343,8 @@ def cents(value) -> int | None:
 _BOUNDARY = re.compile(r"[;!?\n:—]|[.,](?=\s)|\s-\s|\b(?:but|however|instead|rather|whereas)\b", re.I)
 _NEG_BEFORE = re.compile(r"\b(?:not|never|no|neither|nor|none)\b|n[’']t\b|\bisnt\b|\bwasnt\b", re.I)
 _NEG_AFTER = re.compile(r"\b(?:is|was|are|were|would be)\s+(?:not|never|wrong|incorrect)\b|\b(?:is|was|are|were)n[’']t\b", re.I)
-_QUAL_BEFORE = re.compile(r"(?:\b(?:at least|at most|more than|less than|fewer than|up to|no more than|no less than|over|under|above|below|between|from)|[<>≤≥])\s*$", re.I)
+# "up to" is a bound, except where it means "equals": "adds up to 19", "comes up to $40"
+_QUAL_BEFORE = re.compile(r"(?:\b(?:at least|at most|more than|less than|fewer than|(?<!add )(?<!adds )(?<!added )(?<!sum )(?<!sums )(?<!come )(?<!comes )(?<!came )up to|no more than|no less than|over|under|above|below|between|from)|[<>≤≥])\s*$", re.I)
 _QUAL_AFTER = re.compile(r"^\s*(?:or (?:more|less|fewer|so|higher|lower|later|earlier|above|below)\b|\+(?!\d)|-ish\b|or thereabouts\b|at (?:least|most)\b)", re.I)
 WINDOW = 80
 
