@@ -193,9 +193,9 @@ def test_extraction_from_200k_odd_characters_is_fast():
     task = BY_ID["cd-001"]
     for junk in ("<think>\n", "@\n", "    def f(x):\n    )\n", "import os\nfoo bar baz\n", "```\nx(\n", "def f(:\n"):
         content = (junk * (200_000 // len(junk) + 1))[:200_000]
-        start = time.perf_counter()
+        start = time.thread_time()  # the judge's own CPU: a loaded machine's wall clock says nothing about linearity
         v = coding.check(task, {"content": content})
-        assert time.perf_counter() - start < 1.0, junk
+        assert time.thread_time() - start < 1.0, junk
         assert v.score == 0.0
 
 
