@@ -1,6 +1,6 @@
 """``sweep.json`` and running a sweep's cells.
 
-``sweep.json`` (in ``<runs dir>/sweeps/<sweep id>/``) ties the cells together: the axes,
+``sweep.json`` (in ``<runs dir>/.sweeps/<sweep id>/``) ties the cells together: the axes,
 each cell's settings, which run is which cell, its status, attempts and wall time; at
 the end also the answer (:mod:`benchloop.sweep_stats`), so the dashboard reads one file.
 It is rewritten before and after each cell, so a sweep killed at any moment still says
@@ -23,7 +23,7 @@ from pathlib import Path
 from benchloop.sweep import SweepError
 
 SCHEMA_VERSION = 1
-SWEEPS = "sweeps"  # <runs dir>/sweeps/<sweep id>/sweep.json
+SWEEPS = ".sweeps"  # <runs dir>/.sweeps/<sweep id>/sweep.json: a dot name is never a run id, so the run listings pass it by
 
 
 def new_sweep_id() -> str:

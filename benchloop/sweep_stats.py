@@ -153,6 +153,9 @@ def analyze(doc: dict, runs: dict, *, rows: str | None = None, cols: str | None 
         row = _summary(cell, runs.get(cell["name"]))
         row["row"] = " · ".join(str(cell["axes"][a]) for a in [rows, *rest])
         row["col"] = str(cell["axes"][cols]) if cols else ""
+        model = cell["axes"].get("model")
+        # the sentence names the model even when only the harness varied ("ref/pi", not "pi")
+        row["label"] = cell["name"] if model is None or cell["name"].startswith(str(model)) else f"{model}/{cell['name']}"
         cells.append(row)
     finished = [c for c in cells if c["status"] == "complete" and c["quality"] is not None]
     best = max(finished, key=_rank) if finished else None
@@ -195,15 +198,17 @@ def sentence(result: dict) -> str:
     tested = [c for c in result["cells"] if c["mark"] in ("tied", "worse")]
     tied = [c for c in tested if c["mark"] == "tied"]
     worse = [c for c in tested if c["mark"] == "worse"]
-    out = f"Pick {best['name']}: {q}"
+    out = f"Pick {best['label']}: {q}"
     if not tested:
         out += "; no other cell shares its tasks, so this is not yet a tested win"
     elif not worse:
-        out += f", but it cannot be told apart from any of the {len(tested)} other cell(s) at 95% (Holm-corrected); run more tasks (a larger --profile) to be sure"
+        them = f"the other cell ({tested[0]['label']})" if len(tested) == 1 else f"any of the {len(tested)} other cells"
+        out += f", but it cannot be told apart from {them} at 95% (Holm-corrected); run more tasks (a larger --profile) to be sure"
     else:
-        out += f"; it beats {len(worse)} of {len(tested)} other cell(s) at 95% confidence (paired tests, Holm-corrected)"
+        out += f"; it beats {len(worse)} of the {len(tested)} other cells at 95% confidence (paired tests, Holm-corrected)" if len(tested) > 1 else \
+            f"; it beats the other cell ({worse[0]['label']}) at 95% confidence (paired test)"
         if tied:
-            out += f", and {', '.join(c['name'] for c in tied)} {'is' if len(tied) == 1 else 'are'} statistically tied with it"
+            out += f", and {', '.join(c['label'] for c in tied)} {'is' if len(tied) == 1 else 'are'} statistically tied with it"
     speeds = [c for c in result["cells"] if c.get("decode_tok_s") and c["status"] == "complete"]
     if best.get("decode_tok_s") and speeds:
         fastest = max(speeds, key=lambda c: c["decode_tok_s"])
@@ -211,10 +216,10 @@ def sentence(result: dict) -> str:
             out += f". It is also the fastest cell ({num(best['decode_tok_s'], 'tok_s')} decode tok/s)"
         else:
             worse_note = ", worse in quality" if fastest["mark"] == "worse" else ""
-            out += f". It decodes at {num(best['decode_tok_s'], 'tok_s')} tok/s, {num(-_pct(best['decode_tok_s'], fastest['decode_tok_s']), 'pct')}% slower than the fastest cell ({fastest['name']}, {num(fastest['decode_tok_s'], 'tok_s')} tok/s{worse_note})"
+            out += f". It decodes at {num(best['decode_tok_s'], 'tok_s')} tok/s, {num(-_pct(best['decode_tok_s'], fastest['decode_tok_s']), 'pct')}% slower than the fastest cell ({fastest['label']}, {num(fastest['decode_tok_s'], 'tok_s')} tok/s{worse_note})"
         quick = max(tied, key=lambda c: c.get("decode_tok_s") or 0, default=None)
         if quick and quick.get("decode_tok_s") and (_pct(quick["decode_tok_s"], best["decode_tok_s"]) or 0) > 5:
-            out += f"; if speed matters, {quick['name']} is as good within the test and {num(_pct(quick['decode_tok_s'], best['decode_tok_s']), 'pct')}% faster"
+            out += f"; if speed matters, {quick['label']} is as good within the test and {num(_pct(quick['decode_tok_s'], best['decode_tok_s']), 'pct')}% faster"
     elif speeds or best:
         out += ". No decode speed was measured"
     return out + "."

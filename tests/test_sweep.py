@@ -37,7 +37,7 @@ def test_two_models_two_harnesses_reference_wins_and_its_harnesses_tie(scripted,
     wall = time.perf_counter() - t0
     assert p.returncode == 0, p.stdout + p.stderr
     directory = Path(p.stdout.strip().splitlines()[-1])
-    assert directory == home / "runs" / "sweeps" / "s1"
+    assert directory == home / "runs" / ".sweeps" / "s1"
     doc = load_json(directory / "sweep.json")
     assert doc["axes"] == {"model": ["ref", "wrong"], "harness": ["raw", "hermes"]} and doc["status"] == "complete"
     res = doc["result"]
@@ -90,7 +90,7 @@ def test_killed_sweep_resumes_every_task_of_every_cell_exactly_once(scripted, tm
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-    directory = home / "runs" / "sweeps" / "k"
+    directory = home / "runs" / ".sweeps" / "k"
     killed = load_json(directory / "sweep.json")
     assert killed["status"] == "running" and killed["cells"][0]["run_id"] == "k-ref-raw"
     before = {c["run_id"]: read_tasks_jsonl(home / "runs" / c["run_id"] / "tasks.jsonl") for c in killed["cells"] if c["run_id"]}
