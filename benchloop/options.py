@@ -271,11 +271,32 @@ def validate(s: Settings) -> None:
         raise OptionError("--trials must be at least 1")
     if not 0 <= s.retries <= 10:
         raise OptionError("--retries must be between 0 and 10")
+    if s.gpu_memory_gb is not None and not s.gpu:
+        raise OptionError("--gpu-memory-gb describes a GPU you name: pass --gpu NAME with it (e.g. --gpu 'RTX 4090' --gpu-memory-gb 24)")
     if s.threads is not None and not 1 <= s.threads <= 1024:
         raise OptionError("--threads must be between 1 and 1024 (CPU threads for the embedded engine)")
     for name, v in (("task-deadline", s.task_deadline), ("deadline", s.deadline)):
         if v is not None and v <= 0:
             raise OptionError(f"--{name} must be a positive number of seconds")
+
+
+def unused_options(s: Settings, suites: list[str] | None = None) -> dict[str, str]:
+    """Options that are set but would change nothing in this run, by option name, each
+    with one line saying why. ``benchloop run`` refuses them when given as flags and
+    warns when they come from the environment or an ini file."""
+    out = {}
+    if s.threads is not None and s.provider != "llamacpp":
+        out["threads"] = f"--threads sets the embedded engine's CPU threads; --provider {s.provider} talks to a server that has its own (drop --threads)"
+    if s.provider == "llamacpp":
+        if s.endpoint != DEFAULT_ENDPOINT:
+            out["endpoint"] = "--endpoint is not used with --provider llamacpp (the embedded engine serves itself); drop it or use --provider openai_compat"
+        if s.api_key:
+            out["api-key"] = "--api-key is not used with --provider llamacpp (the embedded engine needs no key); drop it"
+    if suites is not None and "speed" not in suites:
+        for name, value, default in (("trials", s.trials, 5), ("concurrency", s.concurrency, None), ("model-bytes", s.model_bytes, None)):
+            if value not in (None, default):
+                out[name] = f"--{name} only changes the speed suite, which this run does not include (add speed to --suites or drop --{name})"
+    return out
 
 
 def is_loopback(endpoint: str) -> bool:

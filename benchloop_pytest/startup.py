@@ -86,24 +86,45 @@ def open_model(settings, workers: int):
     return settings.endpoint, None, facts, None
 
 
+EMBEDDED_HINT = "try the embedded model: --benchloop-provider llamacpp --benchloop-model smollm2-135m"
+
+
 def preflight(settings) -> None:
-    """Fail at once, in one line, on a dead endpoint or an unknown model."""
+    """Fail at once, in one line, on a dead endpoint or an unknown model. The line names
+    pytest's flags (``--benchloop-endpoint``); ``benchloop run`` shows its own
+    (``--endpoint``) in their place."""
     from benchloop.artifact import redact
     from benchloop.providers import ProviderError
 
+    provider = make_provider(settings, settings.endpoint)
+    where = safe_endpoint(settings.endpoint)
     try:
-        models = make_provider(settings, settings.endpoint).list_models()
+        if settings.provider == "ollama":
+            models, entries = provider.list_models(), None
+        else:
+            entries = provider.model_entries()
+            models = [str(m["id"]) for m in entries if isinstance(m, dict) and "id" in m]
     except ProviderError as exc:
-        hint = "start the server or pass --benchloop-endpoint/--endpoint"
+        detail = str(exc).replace(f" at {where}", "").replace(f" to {where}", "").replace(f" from {where}", "").replace(" (list models)", "")
         if exc.kind == "http" and exc.status in (401, 403):
-            hint = "pass a valid key with --api-key or OPENAI_API_KEY"
-        raise usage_error(redact(f"cannot reach {safe_endpoint(settings.endpoint)} ({exc}); {hint}", secret_values(settings, None))) from None
-    from benchloop.providers.ollama import OllamaProvider
+            msg = f"{where} refused the key (HTTP {exc.status}); pass a valid key with --benchloop-api-key or OPENAI_API_KEY"
+        elif settings.provider == "ollama" and exc.kind == "connect":
+            msg = f"no Ollama at {where} ({detail}); start it (ollama serve), or {EMBEDDED_HINT}"
+        else:
+            msg = f"cannot reach {where} ({detail}); start the server or pass --benchloop-endpoint URL"
+        raise usage_error(redact(msg, secret_values(settings, None))) from None
+    if settings.provider == "ollama":
+        from benchloop.providers.ollama import OllamaProvider
 
-    ok = OllamaProvider.matches(settings.model, models) if settings.provider == "ollama" else (settings.model in models or not models)
+        ok = OllamaProvider.matches(settings.model, models)
+    else:
+        from benchloop.providers.openai_compat import OpenAICompatProvider
+
+        ok = OpenAICompatProvider.served_name(settings.model, entries) is not None
     if not ok:
         shown = ", ".join(models[:20]) + (" …" if len(models) > 20 else "")
-        raise usage_error(f"model {settings.model!r} is not served at {safe_endpoint(settings.endpoint)}; available: {shown or 'none'}")
+        hint = f"; pull it (ollama pull {settings.model}) or pick one of those" if settings.provider == "ollama" else "; pass one of those with --benchloop-model"
+        raise usage_error(f"model {settings.model!r} is not served at {where}; available: {shown or 'none'}{hint}")
 
 
 def new_meta(settings, *, run_id: str, remote: bool, model_facts: dict, engine_info, machine) -> dict:

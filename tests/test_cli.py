@@ -67,6 +67,7 @@ def test_unreachable_endpoint_one_line(tmp_path):
     p = bl("run", "--provider", "openai_compat", "--endpoint", "http://127.0.0.1:9", "--model", "m", "--suites", "reasonmath", home=tmp_path)
     line = _one_error_line(p)
     assert "cannot reach http://127.0.0.1:9" in line and "start the server" in line
+    assert line.startswith("benchloop: ") and "--endpoint" in line and "--benchloop-" not in line
     assert time.perf_counter() - t0 < 30
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 
@@ -205,3 +206,63 @@ def test_score_names_the_scoring_version_a_run_was_made_with(tmp_path):
     (d / "run.json").write_text(json.dumps(same))
     p = subprocess.run([sys.executable, "-m", "benchloop", "score", str(d), "--json"], capture_output=True, text=True, env={**os.environ, "BENCHLOOP_HOME": str(tmp_path)})
     assert p.returncode == 0 and json.loads(p.stdout)["matches_stored"] is True
+
+
+def test_harness_ab_compares_with_p_values_and_exits_zero(tmp_path, scripted):
+    """One model under raw and hermes: the comparison the product is for."""
+    ep = scripted(lambda req: BY_PROMPT.get(req["messages"][-1]["content"], "?"))
+    for harness in ("raw", "hermes"):
+        p = bl("run", "--provider", "openai_compat", "--endpoint", ep.url, "--model", "scripted-model", "--suites", "reasonmath", "--profile", "quick", "--harness", harness, "--run-id", harness, home=tmp_path)
+        assert p.returncode == 0, p.stderr
+    c = bl("compare", "raw", "hermes", home=tmp_path)
+    assert c.returncode == 0, c.stderr
+    assert "NOT COMPARABLE" not in c.stdout and "harness raw → hermes" in c.stdout and "reasonmath" in c.stdout and "1.000" in c.stdout
+    data = json.loads(bl("compare", "raw", "hermes", "--format", "json", home=tmp_path).stdout)["comparisons"][0]
+    assert data["comparable"] and data["suites"]["reasonmath"]["p"] is not None
+
+
+def test_single_model_llamacpp_server_takes_any_name_and_the_key_goes_to_any_provider(tmp_path):
+    """llama-server lists its one GGUF and answers to any model name; the run records the
+    name the server reports. An --api-key goes to the endpoint whatever the provider."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def _json(self, obj):
+            data = json.dumps(obj).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            seen.append((self.path, self.headers.get("Authorization")))
+            if self.path.startswith("/api/tags"):
+                return self._json({"models": [{"name": "qwen3:8b"}]})
+            self._json({"object": "list", "data": [{"id": "/models/Qwen3-8B-Q4_K_M.gguf", "object": "model", "owned_by": "llamacpp", "meta": {"n_params": 8190000000}}]})
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}"
+    try:
+        from benchloop.options import resolve
+        from benchloop_pytest.startup import open_model, preflight
+
+        s = resolve({"provider": "openai_compat", "endpoint": url, "model": "any-name"}, env={})
+        preflight(s)  # no refusal
+        _ep, _engine, facts, _info = open_model(s, 0)
+        assert facts["name"] == "any-name" and facts["served_name"] == "/models/Qwen3-8B-Q4_K_M.gguf" and facts["parameters"] == 8190000000
+        seen.clear()
+        preflight(resolve({"provider": "ollama", "endpoint": url, "model": "qwen3:8b", "api-key": "sk-for-ollama"}, env={}))
+        assert seen and all(auth == "Bearer sk-for-ollama" for _p, auth in seen)
+        seen.clear()
+        preflight(resolve({"provider": "ollama", "endpoint": url, "model": "qwen3:8b"}, env={"OPENAI_API_KEY": "sk-not-for-ollama"}))
+        assert all(auth is None for _p, auth in seen)
+    finally:
+        srv.shutdown()

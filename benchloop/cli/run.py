@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+import pytest  # this module runs pytest; the command imports it only for `run`
+
 from benchloop.errors import BenchLoopError
 
 
@@ -45,6 +47,49 @@ def _check_parallel(parallel: int) -> None:
             raise BenchLoopError("-n needs pytest-xdist; run: pip install pytest-xdist")
 
 
+def check_unused(settings, values: dict, suites: list[str]) -> None:
+    """Refuse a flag that would change nothing in this run, in one line naming it. The
+    same setting from the environment or an ini file is a standing default for the runs
+    it applies to (``BENCHLOOP_THREADS`` for the embedded engine), so it stays quiet."""
+    from benchloop.options import unused_options
+
+    for name, why in unused_options(settings, suites).items():
+        if values.get(name) not in (None, "", []):
+            raise BenchLoopError(why)
+
+
+def cli_flags(msg: str) -> str:
+    """A message from the plugin, in this command's own flags: ``--benchloop-endpoint``
+    becomes ``--endpoint`` (the option table gives both the same name)."""
+    from benchloop.options import PYTEST_PREFIX
+
+    return msg.replace(PYTEST_PREFIX, "--")
+
+
+class UsageErrors:
+    """Takes the plugin's start-up refusal (a ``pytest.UsageError``: dead endpoint,
+    unknown model, a run id taken) away from pytest, which would print it after its own
+    ``ERROR:`` prefix and in pytest's flag names, so the command prints it as one
+    ``benchloop: …`` line like every other error. Handed to ``pytest.main(plugins=…)``."""
+
+    def __init__(self):
+        self.message: str | None = None
+
+    def _take(self, exc):
+        text = " ".join(str(a) for a in exc.args).strip()
+        self.message = cli_flags(text.removeprefix("benchloop:").strip()) or "the run could not start"
+        return pytest.UsageError()  # no args: pytest prints nothing, the command prints the line
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self, config):
+        """Around the whole session (configure, where the plugin starts up, included:
+        pytest_configure itself is historic and takes no wrappers)."""
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            raise self._take(exc) from None
+
+
 def _pass_api_key(values: dict) -> None:
     if values.get("api-key"):
         os.environ["BENCHLOOP_API_KEY"] = values["api-key"]  # workers inherit it; it never goes on a command line
@@ -63,6 +108,7 @@ def cmd_run(args) -> int:
     settings = resolve(values)  # OptionError: one line naming the fix
     _check_parallel(args.parallel)
     suites = parse_suites(args.suites)
+    check_unused(settings, values, suites)
     from benchloop.tasks import TaskFileError, load_suite
 
     for s in suites:
@@ -147,29 +193,38 @@ def only_our_plugins(pargs: list[str]):
 
 
 def execute(pargs: list[str], run_id: str, settings, args) -> int:
-    """Run pytest in-process with a progress bar, then print the report."""
+    """Run pytest in-process with a progress bar, then print the report. A run that
+    stopped short (Ctrl-C, SIGTERM, the run deadline) ends with how to finish it."""
     import json
     from pathlib import Path
-
-    import pytest
 
     from benchloop.cli import err
     from benchloop.cli.progress import Progress
     from benchloop.options import runs_dir
 
     progress = Progress(quiet=args.json)
-    with only_our_plugins(pargs) as pargs:
-        code = pytest.main(pargs, plugins=[progress])
-    progress.close()
+    errors = UsageErrors()
+    interrupted = False
+    try:
+        with only_our_plugins(pargs) as pargs:
+            code = pytest.main(pargs, plugins=[errors, progress])
+    except KeyboardInterrupt:  # a second Ctrl-C while pytest was already unwinding
+        code, interrupted = pytest.ExitCode.INTERRUPTED, True
+    finally:
+        progress.close()
     run_dir = Path(runs_dir(settings)) / run_id
     rj = run_dir / "run.json"
+    if errors.message:
+        return err(errors.message)
     if code == pytest.ExitCode.USAGE_ERROR or code == pytest.ExitCode.INTERNAL_ERROR:
-        # pytest already printed "ERROR: benchloop: …"; a run.json there belongs to another
-        # run (an id collision, a locked resume) and must not be reported as this one
+        # pytest printed why; a run.json there belongs to another run (an id collision,
+        # a locked resume) and must not be reported as this one
         return 2
     if not rj.exists():
-        if not (run_dir / "tasks.jsonl").exists():
-            return err(f"the run did not start (pytest exit {int(code)}); see the messages above")
+        if (run_dir / "tasks.jsonl").exists() or (run_dir / "meta.json").exists():
+            err(f"run {run_id} stopped before it finished; finish it with: benchloop run --resume {run_id}")
+            return 130 if interrupted or code == pytest.ExitCode.INTERRUPTED else 3
+        return err(f"the run did not start (pytest exit {int(code)}); see the messages above")
     from benchloop.artifact import load_run
 
     run = load_run(str(run_dir), runs_dir(settings))
@@ -180,6 +235,10 @@ def execute(pargs: list[str], run_id: str, settings, args) -> int:
 
         print_report(run)
     print(str(run_dir))
+    if run.get("status") != "complete":
+        left = len(run.get("missing_tasks") or [])
+        what = "was interrupted" if code == pytest.ExitCode.INTERRUPTED else "is incomplete"
+        err(f"run {run_id} {what}{f' ({left} tasks left)' if left else ''}; finish it with: benchloop run --resume {run_id}")
     if code == pytest.ExitCode.INTERRUPTED:
         return 130
     return 0 if run.get("status") == "complete" else 3

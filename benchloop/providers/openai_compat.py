@@ -35,6 +35,10 @@ class OpenAICompatProvider(Provider):
     def list_models(self) -> list[str]:
         return [m["id"] for m in self._models() if isinstance(m, dict) and "id" in m]
 
+    def model_entries(self) -> list:
+        """``/v1/models`` data as the server sent it (ids, owners, llama.cpp's meta)."""
+        return self._models()
+
     def _models(self) -> list:
         def go():
             r = self.session.get(f"{self.endpoint}/v1/models", headers=self._headers(), timeout=(self.connect_timeout, 15))
@@ -47,12 +51,35 @@ class OpenAICompatProvider(Provider):
 
         return self._wrap(go, "list models")
 
+    @staticmethod
+    def single_model_server(entries: list) -> str | None:
+        """The one model's id when ``entries`` (``/v1/models`` data) come from a
+        single-model llama.cpp server, which answers to any model name; else None."""
+        models = [m for m in entries if isinstance(m, dict) and "id" in m]
+        if len(models) == 1 and (models[0].get("owned_by") == "llamacpp" or isinstance(models[0].get("meta"), dict) and "n_params" in models[0]["meta"]):
+            return str(models[0]["id"])
+        return None
+
+    @classmethod
+    def served_name(cls, model: str, entries: list) -> str | None:
+        """The name the server answers ``model`` as: ``model`` itself when it is listed
+        (or nothing is listed), the server's own name for a single-model llama.cpp
+        server (any name reaches its one model), else None (not served here)."""
+        ids = [str(m["id"]) for m in entries if isinstance(m, dict) and "id" in m]
+        if model in ids or not ids:
+            return model
+        return cls.single_model_server(entries)
+
     def describe_model(self, model: str) -> dict:
+        """What the server says of ``model``; ``served_name`` when it answers under
+        another name (a single-model llama.cpp server lists its GGUF file)."""
         info = {"name": model}
         try:
-            for m in self._models():
-                if m.get("id") == model or len(self._models()) == 1:
-                    meta = m.get("meta") or {}
+            entries = self._models()
+            served = self.served_name(model, entries)
+            for m in entries:
+                if isinstance(m, dict) and m.get("id") is not None and (m.get("id") == served or len(entries) == 1):
+                    meta = m.get("meta") if isinstance(m.get("meta"), dict) else {}
                     info.update(
                         {
                             "parameters": meta.get("n_params"),
@@ -62,6 +89,8 @@ class OpenAICompatProvider(Provider):
                             "owned_by": m.get("owned_by"),
                         }
                     )
+                    if str(m["id"]) != model:
+                        info["served_name"] = str(m["id"])
                     break
         except ProviderError:
             pass
