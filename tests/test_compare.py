@@ -64,13 +64,71 @@ def test_different_manifests_are_shown_but_never_called_comparable():
     c = compare_runs([a, b])["comparisons"][0]
     assert c["comparable"] is False and c["verdict"] == NOT_COMPARABLE
     assert "NOT COMPARABLE" in c["banner"] and "checker" in c["banner"]
-    assert c["suites"]["reasonmath"]["verdict"] == SIGNIFICANT  # still shown, with its numbers
+    rm = c["suites"]["reasonmath"]
+    assert rm["verdict"].startswith(NOT_COMPARABLE) and rm["diff"] == -100.0 and rm["p"] < 0.05  # still shown, with its numbers
     assert len(c["tasks"]) == 20 and c["changed"] == 20
     md = to_markdown(compare_runs([a, b]))
     assert "NOT COMPARABLE" in md and "not comparable" in md
 
-    unfinished = _run("u", {t: 100.0 for t in TWENTY}, status="incomplete")
-    assert compare_runs([a, unfinished])["comparisons"][0]["comparable"] is False
+    # an unfinished run is compared on the tasks both finished, and says so
+    unfinished = _run("u", {t: 100.0 for t in TWENTY[:5]}, status="incomplete")
+    u = compare_runs([a, unfinished])["comparisons"][0]
+    assert u["comparable"] and u["suites"]["reasonmath"]["n"] == 5 and any("incomplete" in n for n in u["notes"])
+
+
+def _manifest(checker="reasonmath-2", harness="raw"):
+    return {"scoring": "scoring-2", "speed_formula": "speed-1", "harness_format": harness, "suites": {"reasonmath": {"task_file_sha256": "f1", "checker": checker, "task_ids": TWENTY, "max_tokens": 512}, "toolcall": {"task_file_sha256": "t1", "checker": "toolcall-1", "task_ids": ["tc-001"], "max_tokens": 512}}}
+
+
+def test_harness_ab_is_compared_per_suite_and_a_changed_checker_only_drops_its_suite():
+    a = _run("raw", {t: 100.0 if int(t[-3:]) <= 18 else 0.0 for t in TWENTY}, manifest=_manifest())
+    b = _run("hermes", {t: 100.0 if int(t[-3:]) % 2 == 0 else 0.0 for t in TWENTY}, manifest_hash="m2", manifest=_manifest(harness="hermes"))
+    a["harness"], b["harness"] = "raw", "hermes"
+    for run in (a, b):
+        run["tasks"].append({"suite": "toolcall", "task_id": "tc-001", "score": 100.0, "passed": True, "error": None})
+    c = compare_runs([a, b])["comparisons"][0]
+    assert c["comparable"] and c["banner"] is None and c["verdict"] == SIGNIFICANT
+    assert {"field": "harness", "a": "raw", "b": "hermes"} in c["context"]
+    rm = c["suites"]["reasonmath"]
+    assert rm["comparable"] and rm["diff"] == -40.0 and rm["p"] < 0.05
+    # a newer checker for one suite: that suite is not compared, the other one still is
+    b2 = copy.deepcopy(b)
+    b2["manifest"] = _manifest(checker="reasonmath-3", harness="hermes")
+    c2 = compare_runs([a, b2])["comparisons"][0]
+    assert c2["suites"]["toolcall"]["comparable"] and not c2["suites"]["reasonmath"]["comparable"]
+    assert c2["suites"]["reasonmath"]["verdict"].startswith(NOT_COMPARABLE) and "checker" in c2["banner"]
+    assert c2["quality"]["suites"] == ["toolcall"]
+
+
+def test_local_and_remote_are_never_ranked_together():
+    a = _run("local", {t: 100.0 for t in TWENTY})
+    b = _run("remote", {t: 100.0 for t in TWENTY})
+    a["remote"], b["remote"] = False, True
+    c = compare_runs([a, b])["comparisons"][0]
+    assert c["scores"]["overall"]["diff"] is None and c["scores"]["speed"]["diff"] is None
+    assert "never ranked together" in c["scores"]["overall"]["why_not"] and any("never ranked together" in n for n in c["notes"])
+    assert c["suites"]["reasonmath"]["comparable"]  # quality still compares
+
+
+def test_errors_are_not_wrong_answers_and_never_read_as_no_difference():
+    a = _run("a", {t: 0.0 for t in TWENTY[:4]})
+    b = copy.deepcopy(a)
+    b["run_id"] = "b"
+    b["tasks"][0]["error"] = "http error: HTTP 500"
+    c = compare_runs([a, b])["comparisons"][0]
+    t0 = c["tasks"][0]
+    assert (t0["outcome_a"], t0["outcome_b"], t0["change"]) == ("wrong", "error", "error in B")
+    assert c["changed"] == 1 and c["errors"] == {"a": 0, "b": 1}
+    md = to_markdown(compare_runs([a, b]))
+    assert "ERROR" in md and "No task differs" not in md
+    from rich.console import Console
+
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))
+    from benchloop.compare import print_console
+
+    print_console(compare_runs([a, b]), console)
+    text = console.export_text()
+    assert "ERROR" in text and "no task differs" not in text and max(map(len, text.splitlines())) <= 80
 
 
 def test_hostile_names_cannot_break_the_markdown_table():
