@@ -123,19 +123,45 @@ def to_json(run: dict) -> str:
     return json.dumps(run, indent=1, sort_keys=True, ensure_ascii=False)
 
 
+SPEED_TABLES = (
+    ("speed", (("scenario", "scenario"), ("prompt_tokens", "prompt tok"), ("gen_tokens", "gen tok"), ("ttfr_ms", "TTFR ms"), ("ttft_ms", "TTFT ms"), ("ttft_p90_ms", "TTFT p90 ms"), ("decode_tok_s", "decode tok/s"), ("decode_sd", "± sd"), ("valid_trials", "n"))),
+    ("speed, server side and roofline", (("scenario", "scenario"), ("server_decode_tok_s", "server tok/s"), ("client_server_ratio", "client/server"), ("prefill_tok_s", "prefill tok/s"), ("roofline_pct", "roofline %"), ("status", "status"))),
+)
+
+
+def _cell(key: str, v) -> str:
+    if isinstance(v, str):
+        return safe_text(v, 60).replace(";", "; ")
+    if key in ("prompt_tokens", "gen_tokens", "valid_trials"):
+        return num(v, "count")
+    if isinstance(v, float):
+        return metric(key, v)
+    return MISSING if v is None else str(v)
+
+
 def print_speed(sp: dict, console) -> None:
     """The speed suite's table per scenario (and per concurrency level), then its
     roofline basis, flags and notes."""
     from rich.table import Table
 
-    from benchloop.speed.report import SCENARIO_COLUMNS, scenario_rows
+    from benchloop.speed.report import scenario_rows
 
-    t = Table(title="speed", title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
-    for key, label in SCENARIO_COLUMNS:
-        t.add_column(label, justify="left" if key in ("scenario", "status") else "right")
-    for row in scenario_rows(sp):
-        t.add_row(*[safe_text(row[k], 60) if isinstance(row[k], str) else metric(k, row[k]) if isinstance(row[k], float) else (MISSING if row[k] is None else str(row[k])) for k, _ in SCENARIO_COLUMNS])
-    console.print(t)
+    rows = scenario_rows(sp)
+    for row, (_name, sc) in zip(rows, sorted((sp.get("scenarios") or {}).items(), key=lambda kv: (kv[1].get("prompt_tokens") or 0, kv[0]))):
+        # what was generated (the server's count, median over trials), not the budget
+        row["gen_tokens"] = sc.get("completion_tokens_measured")
+    # two narrow tables instead of one of fourteen columns: each fits 80 columns
+    # (headers wrap at their spaces, numbers never get cut to "1197…")
+    for title, columns in SPEED_TABLES:
+        t = Table(title=title, title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
+        cells = [[_cell(k, row.get(k)) for k, _ in columns] for row in rows]
+        for i, (key, label) in enumerate(columns):
+            # a number's full width is the floor (never "1197…"); a header wraps at its spaces
+            floor = max([len(w) for w in label.split()] + [len(c[i]) for c in cells if key != "status"])
+            t.add_column(label, justify="left" if key in ("scenario", "status") else "right", overflow="fold", min_width=floor)
+        for c in cells:
+            t.add_row(*c)
+        console.print(t)
     levels = (sp.get("concurrency") or {}).get("levels") or []
     if levels:
         c = Table(title="concurrency", title_justify="left", box=None, pad_edge=False, header_style="bold")

@@ -25,20 +25,21 @@ class Progress:
         self.done = 0
         self.passed = 0
         self.listening = False  # records come from the controller's listeners
+        self.running: list[str] = []  # tasks started and not yet finished, oldest first
         self._bar = None
         self._job = None
 
     def _ensure(self):
         if self._bar is None and not self.quiet:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = RichProgress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
                 console=Console(stderr=True), transient=True, auto_refresh=False, redirect_stdout=False, redirect_stderr=False,
             )
             self._bar.start()
-            self._job = self._bar.add_task("benchmarking", total=self.total or None)
+            self._job = self._bar.add_task("benchmarking · starting", total=self.total or None)
 
     def _draw(self, **fields):
         self._ensure()
@@ -65,17 +66,45 @@ class Progress:
         self.total = max(self.total, len(ids))
         self._draw(total=self.total)
 
+    def _label(self) -> str:
+        """What is running now: the task (serial), or the oldest of those in flight and
+        how many more (parallel)."""
+        if not self.running:
+            return f"benchmarking · {self.passed} passed"
+        more = f" +{len(self.running) - 1}" if len(self.running) > 1 else ""
+        return f"{self.running[0]}{more} · {self.passed} passed"
+
+    @staticmethod
+    def _task_of(nodeid: str) -> str:
+        suite = nodeid.split("::")[0].rsplit("/", 1)[-1].removeprefix("test_").removesuffix(".py")
+        return f"{suite}/{nodeid.split('[')[-1].rstrip(']')}" if "[" in nodeid else nodeid
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        """A task starts (called before its setup, outside capture; xdist forwards the
+        workers' to the controller): show its name while it runs."""
+        self.running.append(self._task_of(nodeid))
+        self._draw(description=self._label())
+
+    def _finished(self, name: str) -> None:
+        if name in self.running:
+            self.running.remove(name)
+
     def on_record(self, rec: dict) -> None:
         """One finished task (a record dict, as tasks.jsonl keeps it)."""
         self.done += 1
         self.passed += bool(rec.get("passed"))
-        self._draw(completed=self.done, description=f"benchmarking {rec.get('suite')}/{rec.get('task_id')} · {self.passed} passed")
+        self._finished(f"{rec.get('suite')}/{rec.get('task_id')}")
+        self._draw(completed=self.done, description=self._label())
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self._finished(self._task_of(nodeid))
 
     def pytest_runtest_logreport(self, report):
         if self.listening or (report.when != "call" and not (report.when == "setup" and report.failed)):
             return
         self.done += 1
-        self._draw(completed=self.done, description=f"benchmarking {report.nodeid.split('[')[-1].rstrip(']')}")
+        self._finished(self._task_of(report.nodeid))
+        self._draw(completed=self.done, description=self._label())
 
     def close(self):
         if self._bar is not None:

@@ -33,23 +33,49 @@ def cmd_runs(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
+    if not rows:
+        print(f"no runs in {runs_root(args)}")
+        return 0
     from rich.console import Console
+
+    console = Console(highlight=False)
+    console.print(runs_table(rows, console.width))
+    return 0
+
+
+RUN_COLUMNS = (("status", 10), ("model", 16), ("harness", 7), ("overall", 7), ("quality", 7), ("speed", 5), ("reliab.", 7), ("suites", 16))
+
+
+def runs_table(rows: list[dict], width: int):
+    """The ``benchloop runs`` table. A run id is never cut (``no_wrap`` and its full
+    length as the minimum width: it is what ``show`` and ``compare`` take); the other
+    facts get a column each where the terminal is wide enough, else one wrapped column
+    beside the id, so the table reads at 80 columns and when piped."""
+    from rich.markup import escape
     from rich.table import Table
 
     from benchloop.fmt import num
     from benchloop.report import safe_text
 
-    if not rows:
-        print(f"no runs in {runs_root(args)}")
-        return 0
-    t = Table(box=None)
-    t.add_column("run id", no_wrap=True, min_width=20)  # an id cut short cannot be copied
-    for col in ("status", "model", "harness", "overall", "quality", "speed", "reliability", "suites"):
-        t.add_column(col)
+    id_width = max(len("run id"), *(len(r["run_id"]) for r in rows))
+    t = Table(box=None, pad_edge=False, header_style="bold")
+    t.add_column("run id", no_wrap=True, min_width=id_width)
+    wide = width >= id_width + sum(w + 2 for _, w in RUN_COLUMNS) + 2
+    if wide:
+        for name, _w in RUN_COLUMNS:
+            t.add_column(name, justify="right" if name in ("overall", "quality", "speed", "reliab.") else "left", overflow="fold")
+    else:
+        t.add_column("status · model · harness · scores · suites", overflow="fold", ratio=1)
     for r in rows:
-        t.add_row(r["run_id"], str(r.get("status")), safe_text(r.get("model"), 40), str(r.get("harness") or ""), num(r.get("overall")), num(r.get("quality")), num(r.get("speed")), num(r.get("reliability")), ",".join(r.get("suites") or []))
-    Console(width=None if sys.stdout.isatty() else 220).print(t)  # piped output keeps whole ids
-    return 0
+        model = escape(safe_text(r.get("model"), 120))
+        status, harness = str(r.get("status")), escape(safe_text(r.get("harness") or "", 20))
+        suites = ",".join(r.get("suites") or [])
+        if wide:
+            t.add_row(r["run_id"], status, model, harness, num(r.get("overall")), num(r.get("quality")), num(r.get("speed")), num(r.get("reliability")), suites)
+        else:
+            scores = f"overall {num(r.get('overall'))} (quality {num(r.get('quality'))}, speed {num(r.get('speed'))}, reliability {num(r.get('reliability'))})"
+            t.add_row(r["run_id"], f"{status} · {model} · {harness} · {scores} · {suites}" if r.get("status") != "broken" else f"broken: {escape(safe_text(r.get('error'), 200))}")
+    return t
 
 
 def cmd_show(args) -> int:
