@@ -3,7 +3,9 @@ full receipts (meta.json, tasks.jsonl, run.json, byte for byte).
 
 The format is JSON Lines (gzip-compressed when the file name ends in ``.gz``), specified
 in docs/export-format.md: a header line, one line per run holding each file's text and
-sha256, and an end line that proves the file was not cut short.
+sha256, and an end line that proves the file was not cut short. A file named ``.json``
+gets the same content as one JSON document instead (the header's fields, the run
+entries under ``entries``), so a ``.json`` name always holds JSON; import reads both.
 
 An export file is untrusted input on import: the run id must be a plain id (no path
 separators, no ``..``), only the three known file names are written, every hash is
@@ -80,52 +82,93 @@ def _open_text(path: Path):
 
 
 def read_export(path: str | Path) -> tuple[dict, list[dict]]:
-    """(header, run entries) of an export file, or ExportError. Bounded reads: a hostile
-    file cannot make this hold more than MAX_LINE_BYTES per line or read forever."""
+    """(header, run entries) of an export file, JSON Lines or one JSON document, or
+    ExportError. Bounded reads: a hostile file cannot make this hold more than
+    MAX_LINE_BYTES per line (MAX_TOTAL_BYTES for a document) or read forever."""
     try:
         stream = _open_text(Path(path))
     except OSError as exc:
         raise ExportError(f"cannot open {path}: {exc.strerror or exc}") from None
-    entries, header, ended, total = [], None, False, 0
     with stream:
-        while True:
+        first = _readline(stream, path)
+        try:
+            obj = json.loads(first) if first.strip() else None
+        except ValueError:
+            obj = None
+        if (obj is None and first.lstrip()[:1] in (b"{", b"[")) or (isinstance(obj, dict) and "entries" in obj):
             try:
-                line = stream.readline(MAX_LINE_BYTES + 1)
+                rest = stream.read(MAX_TOTAL_BYTES + 1 - len(first))
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
                 raise ExportError(f"{path} is damaged ({type(exc).__name__}); export it again") from None
-            if not line:
-                break
-            total += len(line)
-            if len(line) > MAX_LINE_BYTES or total > MAX_TOTAL_BYTES:
-                raise ExportError(f"{path} has a line or total size over the import limit; it is not a BenchLoop export")
-            if not line.strip():
-                continue
+            return _read_document(path, first + rest)
+        return _read_lines(path, stream, first)
+
+
+def _readline(stream, path) -> bytes:
+    try:
+        return stream.readline(MAX_LINE_BYTES + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ExportError(f"{path} is damaged ({type(exc).__name__}); export it again") from None
+
+
+def _check_header(path, obj: dict) -> dict:
+    if obj.get("format") != FORMAT:
+        raise ExportError(f"{path} is not a BenchLoop export (no '{FORMAT}' header)")
+    v = obj.get("version")
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+        raise ExportError(f"{path} has an invalid format version {v!r}")
+    if v > VERSION:
+        raise ExportError(f"{path} is format version {v}; this BenchLoop reads up to {VERSION} — upgrade benchloop-cli")
+    return obj
+
+
+def _read_document(path, data: bytes) -> tuple[dict, list[dict]]:
+    """An export written as one JSON document (``--output runs.json``)."""
+    if len(data) > MAX_TOTAL_BYTES:
+        raise ExportError(f"{path} is over the import size limit; it is not a BenchLoop export")
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):
+        raise ExportError(f"{path} is not JSON; the file is damaged or not an export") from None
+    if not isinstance(doc, dict):
+        raise ExportError(f"{path} is not a BenchLoop export (not a JSON object)")
+    header = _check_header(path, doc)
+    entries = doc.get("entries")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ExportError(f"{path} has no list of run entries; export it again")
+    runs = [e for e in entries if e.get("type") == "run"]  # later minor additions skipped
+    if isinstance(header.get("runs"), list) and len(header["runs"]) != len(runs):
+        raise ExportError(f"{path} names {len(header['runs'])} runs but holds {len(runs)}")
+    return {k: v for k, v in header.items() if k != "entries"}, runs
+
+
+def _read_lines(path, stream, first: bytes) -> tuple[dict, list[dict]]:
+    """An export written as JSON Lines: header, one line per run, end line."""
+    entries, header, ended, total = [], None, False, 0
+    line = first
+    while line:
+        total += len(line)
+        if len(line) > MAX_LINE_BYTES or total > MAX_TOTAL_BYTES:
+            raise ExportError(f"{path} has a line or total size over the import limit; it is not a BenchLoop export")
+        if line.strip():
             try:
                 obj = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise ExportError(f"{path} line {len(entries) + 2 if header else 1} is not JSON; the file is damaged or not an export") from None
             if not isinstance(obj, dict):
                 raise ExportError(f"{path} holds a line that is not a JSON object")
             if header is None:
-                if obj.get("format") != FORMAT:
-                    raise ExportError(f"{path} is not a BenchLoop export (no '{FORMAT}' header)")
-                v = obj.get("version")
-                if not isinstance(v, int) or v < 1:
-                    raise ExportError(f"{path} has an invalid format version {v!r}")
-                if v > VERSION:
-                    raise ExportError(f"{path} is format version {v}; this BenchLoop reads up to {VERSION} — upgrade benchloop-cli")
-                header = obj
-                continue
-            if ended:
+                header = _check_header(path, obj)
+            elif ended:
                 raise ExportError(f"{path} has data after its end line")
-            if obj.get("type") == "end":
+            elif obj.get("type") == "end":
                 ended = True
                 if obj.get("runs") != len(entries):
                     raise ExportError(f"{path} says {obj.get('runs')} runs but holds {len(entries)}")
-                continue
-            if obj.get("type") != "run":
-                continue  # a later minor addition; skipped, never written
-            entries.append(obj)
+            elif obj.get("type") == "run":
+                entries.append(obj)
+            # any other type: a later minor addition; skipped, never written
+        line = _readline(stream, path)
     if header is None:
         raise ExportError(f"{path} is empty")
     if not ended:
@@ -203,14 +246,12 @@ def import_file(path: str | Path, runs_root: str | Path) -> list[tuple[str, str]
 
 # ------------------------------------------------------------- what the commands call
 def select_runs(root: Path, refs: list[str], *, every: bool = False) -> list[Path]:
-    """The run directories to export: ``refs`` (ids or paths) resolved under ``root``, or
-    with ``every`` every run there. Raises BenchLoopError naming the fix."""
+    """The run directories to export: ``refs`` (ids or paths) resolved under ``root``;
+    with no refs (or ``every``) every run there. Raises BenchLoopError naming the fix."""
     from benchloop.artifact import RunNotFound, resolve_run
 
-    if every:
+    if every or not refs:
         return sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and any((d / n).is_file() for n in FILES)) if root.is_dir() else []
-    if not refs:
-        raise BenchLoopError("name the runs to export (benchloop runs lists them) or pass --all")
     out = []
     for ref in refs:
         try:
@@ -226,14 +267,36 @@ def default_export_name() -> str:
     return f"benchloop-export-{utcnow()[:19].replace(':', '').replace('-', '').replace('T', '-')}.jsonl.gz"
 
 
+def is_document_name(target: str | Path) -> bool:
+    """Whether ``target`` names a JSON document (``x.json``, ``x.json.gz``) rather than
+    JSON Lines (``x.jsonl``, anything else)."""
+    name = Path(str(target)).name.lower()
+    return name.removesuffix(".gz").endswith(".json")
+
+
+def export_document(run_dirs: list[Path], out, *, secret_values: list[str] | None = None) -> int:
+    """Like :func:`export_runs`, as one JSON document: the header's fields, the run
+    entries under ``entries``."""
+    from benchloop import __version__
+    from benchloop.artifact import utcnow
+
+    doc = {"format": FORMAT, "version": VERSION, "created_at": utcnow(), "benchloop_version": __version__, "runs": [d.name for d in run_dirs], "files": list(FILES)}
+    doc["entries"] = [run_entry(d, secret_values) for d in run_dirs]
+    json.dump(doc, out, sort_keys=True, ensure_ascii=False, indent=1)
+    out.write("\n")
+    return len(run_dirs)
+
+
 def write_export(run_dirs: list[Path], target: str | Path) -> int:
-    """Export ``run_dirs`` to the file ``target`` (gzip when it ends in ``.gz``; ``-`` is
-    stdout), redacting keys still in the environment. Never replaces an existing file.
-    Returns the number of runs written."""
+    """Export ``run_dirs`` to the file ``target`` (one JSON document when it is named
+    ``.json``, JSON Lines otherwise; gzip when it ends in ``.gz``; ``-`` is stdout, as
+    JSON Lines), redacting keys still in the environment. Never replaces an existing
+    file. Returns the number of runs written."""
     secret_values = secrets_from_env()
     if str(target) == "-":
         return export_runs(run_dirs, sys.stdout, secret_values=secret_values)
     path = Path(target)
+    write = export_document if is_document_name(path) else export_runs
     try:
         raw = open(path, "xb")  # never replace an existing file
     except FileExistsError:
@@ -241,6 +304,6 @@ def write_export(run_dirs: list[Path], target: str | Path) -> int:
     with raw:
         if path.name.endswith(".gz"):
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz, io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as out:
-                return export_runs(run_dirs, out, secret_values=secret_values)
+                return write(run_dirs, out, secret_values=secret_values)
         with io.TextIOWrapper(raw, encoding="utf-8", newline="\n") as out:
-            return export_runs(run_dirs, out, secret_values=secret_values)
+            return write(run_dirs, out, secret_values=secret_values)

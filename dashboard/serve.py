@@ -27,7 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--runs-dir", help="where runs live (default: $BENCHLOOP_RUNS_DIR or ~/.bench-loop/runs)")
     p.add_argument("--accept-submissions", action="store_true", help="act as a self-hosted leaderboard server")
     p.add_argument("--token", help="submission token (with --accept-submissions; or BENCHLOOP_SUBMIT_TOKEN)")
-    p.add_argument("--service-template", choices=SERVICE_KINDS, help="print a service definition and exit")
+    p.add_argument("--service-template", choices=SERVICE_KINDS, help="print a service definition (or write it to --output) and exit")
+    p.add_argument("--output", "-o", help="with --service-template: write it to this file (the Windows task as UTF-16, the encoding it declares)")
     p.add_argument("--endpoint", action="append", dest="endpoints", help="extra model endpoint to discover (repeatable)")
     return p
 
@@ -57,7 +58,15 @@ def run(args: argparse.Namespace) -> int:
 
     runs_dir = options_runs_dir(given=getattr(args, "runs_dir", None))
     if getattr(args, "service_template", None):
-        sys.stdout.write(service_template(args.service_template, dashboard_argv(args, runs_dir)))
+        data = service_bytes(args.service_template, dashboard_argv(args, runs_dir))
+        if getattr(args, "output", None):
+            with open(args.output, "wb") as f:
+                f.write(data)
+            print(f"wrote {args.output}")
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
         return 0
     token = getattr(args, "token", None) or os.environ.get("BENCHLOOP_SUBMIT_TOKEN") or None
     if getattr(args, "accept_submissions", False) and not token:
@@ -68,16 +77,63 @@ def run(args: argparse.Namespace) -> int:
     from benchloop.dashboard.app import create_app
     from benchloop.dashboard.guard import is_loopback_host
 
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        sys.stderr.write(f"benchloop: {bind_error(args.host, args.port, exc)}\n")
+        return 2
     app = create_app(runs_dir, accept_submissions=bool(getattr(args, "accept_submissions", False)), token=token, extra_endpoints=getattr(args, "endpoints", None) or (), bind_host=args.host)
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"BenchLoop dashboard on http://{shown}:{args.port}/  (runs: {runs_dir})", flush=True)
     if not is_loopback_host(args.host):
         print("benchloop: listening beyond this machine: the dashboard is read-only (no benchmarks, chat or deletions)", file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="warning", server_header=False))
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+        server.run(sockets=[sock])  # the socket bound above: the URL printed is the one served
     except KeyboardInterrupt:
         return 130
+    finally:
+        sock.close()
     return 0
+
+
+def bind(host: str, port: int):
+    """A listening socket on (host, port), bound before the URL is printed, so a busy
+    port is one clear line instead of a URL followed by uvicorn's ``[Errno 98]``."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: a just-closed dashboard's port is free
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def bind_error(host: str, port: int, exc: OSError) -> str:
+    """One line naming the fix for a socket that could not be bound."""
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        return f"port {port} on {host} is already in use (another dashboard?); pass another with --port, e.g. --port {port + 1}"
+    if exc.errno == errno.EACCES:
+        return f"not allowed to listen on port {port} on {host}; pass a port above 1023 with --port"
+    if exc.errno == errno.EADDRNOTAVAIL or isinstance(exc, __import__("socket").gaierror):
+        return f"cannot listen on {host}: not an address of this machine; pass one with --host (e.g. 127.0.0.1)"
+    return f"cannot listen on {host}:{port} ({exc.strerror or exc}); pass another --host or --port"
+
+
+def service_bytes(kind: str, argv: list[str]) -> bytes:
+    """The service definition as the bytes to write: the Windows task in UTF-16 with a
+    byte-order mark (the encoding its XML declaration names, as schtasks expects), the
+    others in UTF-8."""
+    text = service_template(kind, argv)
+    return text.encode("utf-16") if kind == "windows-task" else text.encode("utf-8")
 
 
 def service_template(kind: str, argv: list[str]) -> str:
@@ -125,10 +181,11 @@ def service_template(kind: str, argv: list[str]) -> str:
         cmdline = subprocess.list2cmdline(argv[1:])
         return (
             '<?xml version="1.0" encoding="UTF-16"?>\n'
-            "<!-- import with: schtasks /Create /TN BenchLoopDashboard /XML benchloop-dashboard.xml -->\n"
+            "<!-- import with: schtasks /Create /TN BenchLoopDashboard /XML benchloop-dashboard.xml -->\n"  # no double hyphen inside an XML comment
             '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">\n'
             "  <RegistrationInfo><Description>BenchLoop dashboard</Description></RegistrationInfo>\n"
             "  <Triggers><LogonTrigger><Enabled>true</Enabled></LogonTrigger></Triggers>\n"
+            '  <Principals><Principal id="Author"><LogonType>InteractiveToken</LogonType><RunLevel>LeastPrivilege</RunLevel></Principal></Principals>\n'
             "  <Settings>\n"
             "    <MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>\n"
             "    <DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>\n"

@@ -78,7 +78,25 @@ def test_export_then_import_keeps_every_receipt_byte_for_byte(two_runs, tmp_path
     assert json.loads(plain.read_text().splitlines()[0])["format"] == "benchloop-export"
     refuse = cli("export", "done-1", "--output", str(plain), home=two_runs)
     assert refuse.returncode == 2 and "already exists" in refuse.stderr
-    assert cli("export", home=two_runs).returncode == 2
+
+    # no run named: every run; a .json name holds one JSON document, .jsonl JSON Lines
+    doc, lines = tmp_path / "all.json", tmp_path / "all.jsonl"
+    assert cli("export", "--output", str(doc), home=two_runs).returncode == 0
+    assert cli("export", "--output", str(lines), home=two_runs).returncode == 0
+    whole = json.loads(doc.read_text())
+    assert whole["format"] == "benchloop-export" and sorted(e["run_id"] for e in whole["entries"]) == ["done-1", "killed-1"]
+    assert [json.loads(x).get("type") for x in lines.read_text().splitlines()][1:] == ["run", "run", "end"]
+    for f in (doc, lines):
+        dest_f = tmp_path / f"from-{f.suffix[1:]}"
+        assert cli("import", str(f), home=dest_f).returncode == 0
+        assert _tree(dest_f / "runs") == _tree(two_runs / "runs")
+    one_line = tmp_path / "compact.json"
+    one_line.write_text(json.dumps(whole))
+    assert read_export(one_line)[1] == read_export(doc)[1]
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps(dict(whole, entries=whole["entries"][:1])))
+    with pytest.raises(ExportError, match="names 2 runs but holds 1"):
+        read_export(short)
 
 
 def _export_with(tmp_path, entries, *, end=True, version=1, name="evil.jsonl"):

@@ -83,10 +83,10 @@ def build_parser():
     c.add_argument("--runs-dir")
     c.add_argument("--format", choices=["console", "md", "json", "csv"], default="console")
 
-    e = sub.add_parser("export", help="export runs with full receipts")
-    e.add_argument("runs", nargs="*")
-    e.add_argument("--all", action="store_true")
-    e.add_argument("--output", "-o")
+    e = sub.add_parser("export", help="export runs with full receipts (every run when none is named)")
+    e.add_argument("runs", nargs="*", help="run ids or directories (default: every run)")
+    e.add_argument("--all", action="store_true", help="every run (the default when no run is named)")
+    e.add_argument("--output", "-o", help="file to write: NAME.json is one JSON document, NAME.jsonl JSON Lines, .gz compresses; - is stdout (default benchloop-export-DATE.jsonl.gz)")
     e.add_argument("--runs-dir")
 
     i = sub.add_parser("import", help="import an export file")
