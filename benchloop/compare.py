@@ -379,7 +379,7 @@ def print_console(result: dict, console=None) -> None:
     for i, r in enumerate(result["runs"]):
         role = "A" if i == 0 else f"B{i}"
         line(f"[bold]{role}[/bold] {esc(r['run_id'], 120)}")
-        line(f"   {esc(r['model'])} · {esc(r['harness'])} harness · {esc(r['provider'])} ({esc(r.get('locality'))}) · {esc(r['status'])} · overall {num(r['overall'])}")
+        line(f"   overall {num(r['overall'])} · {esc(r['status'])} · {esc(r['model'])} · {esc(r['harness'])} harness · {esc(r['provider'])} ({esc(r.get('locality'))})")
     for cmp in result["comparisons"]:
         c.print()
         line(f"[bold]{esc(cmp['a'], 120)} → {esc(cmp['b'], 120)}[/bold]")
