@@ -43,6 +43,7 @@ OPTIONS: list[tuple[str, str, object, str]] = [
     ("gpu", "GPU name override", None, "str"),
     ("gpu-memory-gb", "GPU memory override in GB", None, "float"),
     ("trials", "speed suite repetitions per scenario (default 5)", 5, "int"),
+    ("speed-budget", "seconds the speed suite may take in all (per worker); a scenario whose estimate does not fit is skipped with a note (default no cap)", None, "float"),
     ("concurrency", "speed suite concurrency sweep, e.g. 1,2,4 (default off)", None, "str"),
     ("model-bytes", "bytes read per generated token, for the roofline when the model file is unknown", None, "float"),
     ("retries", "retries per request for transient provider errors: refused connection, HTTP 429/502/503 (default 2)", 2, "int"),
@@ -181,6 +182,7 @@ class Settings:
     gpu: str | None = None
     gpu_memory_gb: float | None = None
     trials: int = 5
+    speed_budget: float | None = None
     concurrency: str | None = None
     model_bytes: float | None = None
     retries: int = 2
@@ -275,7 +277,7 @@ def validate(s: Settings) -> None:
         raise OptionError("--gpu-memory-gb describes a GPU you name: pass --gpu NAME with it (e.g. --gpu 'RTX 4090' --gpu-memory-gb 24)")
     if s.threads is not None and not 1 <= s.threads <= 1024:
         raise OptionError("--threads must be between 1 and 1024 (CPU threads for the embedded engine)")
-    for name, v in (("task-deadline", s.task_deadline), ("deadline", s.deadline)):
+    for name, v in (("task-deadline", s.task_deadline), ("deadline", s.deadline), ("speed-budget", s.speed_budget)):
         if v is not None and v <= 0:
             raise OptionError(f"--{name} must be a positive number of seconds")
 
@@ -293,7 +295,7 @@ def unused_options(s: Settings, suites: list[str] | None = None) -> dict[str, st
         if s.api_key:
             out["api-key"] = "--api-key is not used with --provider llamacpp (the embedded engine needs no key); drop it"
     if suites is not None and "speed" not in suites:
-        for name, value, default in (("trials", s.trials, 5), ("concurrency", s.concurrency, None), ("model-bytes", s.model_bytes, None)):
+        for name, value, default in (("trials", s.trials, 5), ("speed-budget", s.speed_budget, None), ("concurrency", s.concurrency, None), ("model-bytes", s.model_bytes, None)):
             if value not in (None, default):
                 out[name] = f"--{name} only changes the speed suite, which this run does not include (add speed to --suites or drop --{name})"
     return out
