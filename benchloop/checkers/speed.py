@@ -7,6 +7,8 @@ The driver (:mod:`benchloop.drivers.speed`) measures and puts its summary in
   (``scoring.speed_score_local``), or for a remote endpoint ``speed_score_remote`` of its
   TTFT and content tok/s; an invalid measurement (truncated, cached, too few valid
   requests) scores 0 and fails;
+- a scenario skipped because its estimate did not fit in ``--speed-budget`` is skipped
+  (passed, and no score counts it), its reason the estimate;
 - the concurrency sweep scores its first level's per-stream rate the same way; not
   requested, it is skipped (passed, and no score counts it); a bad ``--concurrency``
   fails with the fix.
@@ -18,7 +20,8 @@ from __future__ import annotations
 
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "speed-1"  # hashed into the manifest: bump whenever a verdict could change
+CHECKER_VERSION = "speed-2"  # hashed into the manifest: bump whenever a verdict could change
+# speed-2: adaptive trials (3 to --trials, stop at ±2%), a scenario over --speed-budget is skipped
 SCENARIOS = ("short", "medium", "long")
 KINDS = ("scenario", "sweep")
 MAX_PROMPT_TOKENS = 131072
@@ -68,6 +71,8 @@ def scenario_verdict(summary: dict, *, remote: bool) -> Verdict:
     of its TTFT and content tok/s (remote); an invalid measurement scores 0."""
     from benchloop.scoring import speed_score_local, speed_score_remote
 
+    if summary.get("skipped"):
+        return Verdict(0.0, True, str(summary.get("stop_reason") or "skipped: over the --speed-budget"))
     checks = _valid_check(summary.get("valid"), summary.get("flags"))
     decode = summary.get("decode_tok_s")
     if not summary.get("valid") or not decode:
@@ -81,6 +86,8 @@ def scenario_verdict(summary: dict, *, remote: bool) -> Verdict:
         f"decode {_f(decode)} tok/s (median of {summary.get('valid_trials')}), TTFT {_f(summary.get('ttft_ms'))} ms, "
         f"prefill {_f(summary.get('prefill_tok_s'))} tok/s; server {_f(summary.get('server_decode_tok_s'))} tok/s"
     )
+    if summary.get("stop_reason"):
+        reason += f"; {summary['stop_reason']}"
     return Verdict(float(score), True, reason, checks)
 
 

@@ -22,7 +22,9 @@ Why it is built this way (each point is a way other tools get speed wrong):
   reports it (chat template included): with llama.cpp's ``/tokenize`` where the server
   has one, else from the usage reports of probe requests.
 - **Statistics, not one sample**: warm-up requests are not counted; each scenario runs
-  ``--trials`` times; every metric gets median, p90, mean ± sd and a 95% interval.
+  at least 3 trials and stops once the 95% intervals of decode tok/s and TTFT are within
+  ±2% of their medians, at ``--trials`` (the maximum) or at ``--speed-budget``, and says
+  which; every metric gets median, p90, mean ± sd and a 95% interval.
 - **Roofline**: decode is memory-bound, each token reads (about) every weight once, so
   ``bandwidth / bytes per token`` bounds decode tok/s. A short multi-threaded memcpy
   probe measures the bandwidth; the GGUF size (or ``--model-bytes``) is the bytes per
@@ -37,6 +39,8 @@ Where each part lives (speed follows driver -> checker -> record like every suit
 - :mod:`benchloop.speed.metrics`: pure math: one request's metrics, a scenario's and a
   concurrency level's summary.
 - :mod:`benchloop.speed.calibrate`: prompts of an exact token count (filler, nonces).
+- :mod:`benchloop.speed.trials`: when to stop trying (the stop rule), what a scenario
+  will cost, and the suite's time budget in one worker.
 - :mod:`benchloop.speed.probe`: what the server is, its request fields, the bandwidth
   probe and the roofline.
 - :mod:`benchloop.speed.report`: ``run["speed"]`` from the records, and report rows.

@@ -189,3 +189,13 @@ class PromptBuilder:
             out["note"] = note
         return out
 
+
+
+RATE_PROBE_TOKENS = 512  # rough prompt size of the calibration request that prices a scenario
+
+
+def rate_probe_messages(nonce: str, approx_tokens: int = RATE_PROBE_TOKENS) -> list[dict]:
+    """An uncalibrated prompt of roughly ``approx_tokens`` tokens (about four characters
+    a token; the server's usage says the real count) for the one calibration request
+    that measures prefill and decode rates before anything else has."""
+    return [{"role": "user", "content": f"Request {nonce}.\n" + filler_text(max(16, int(approx_tokens)) * 4).strip() + _INSTRUCTION}]

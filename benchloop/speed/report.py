@@ -29,6 +29,9 @@ def aggregate(records: list[dict], meta: dict) -> dict:
             flags.append(f"{r.get('task_id')}: {r['error']}"[:300])
     valid = [s for s in scen if s.get("valid") and s.get("decode_tok_s")]
     for s in scen:
+        notes.extend(f"{s.get('scenario')}: {line}" for line in trial_lines(s))
+        if s.get("skipped"):
+            continue
         if not s.get("valid"):
             flags.append(f"{s.get('scenario')}: invalid, not scored ({'; '.join(s.get('flags') or []) or 'no valid request'})"[:500])
         for n in s.get("notes") or []:
@@ -79,6 +82,7 @@ def aggregate(records: list[dict], meta: dict) -> dict:
         if sweep.get("skipped"):
             notes.append("concurrency sweep skipped: pass --concurrency 1,2,4 to run it")
     trials = max([s.get("trials") or 0 for s in scen] or [0]) or None
+    budget = (meta.get("settings") or {}).get("speed_budget") or next((s.get("budget_s") for s in scen if s.get("budget_s")), None)
     return {
         "version": CHECKER_VERSION,
         "decode_tok_s": decode,
@@ -107,12 +111,42 @@ def aggregate(records: list[dict], meta: dict) -> dict:
         "load_ms": load_ms,
         "load_source": load_source,
         "trials": trials,
+        "budget_s": budget,
+        "elapsed_s": round(sum(s.get("elapsed_s") or 0 for s in scen), 3) if any(s.get("elapsed_s") is not None for s in scen) else None,
+        "skipped": [s.get("scenario") for s in scen if s.get("skipped")],
+        "stops": {s.get("scenario") or s.get("task_id"): s.get("stop") for s in scen if s.get("stop")},
         "scenarios": scenarios,
         "concurrency": concurrency,
         "valid": bool(valid),
         "flags": flags,
         "notes": notes,
     }
+
+
+def trial_lines(s: dict) -> list[str]:
+    """What a scenario's record says about its trials, as report lines: its estimate
+    (and what it really took), and why its trials stopped with the interval reached.
+    Runs made before speed-2 have neither and give no lines."""
+    out = []
+    est = s.get("estimate")
+    if isinstance(est, dict) and est.get("min_s") is not None:
+        line = f"estimated {est['min_s']:.1f}–{est['max_s']:.1f} s before it started ({est['request_s']:.1f} s a request at {est.get('prefill_tok_s')} tok/s prefill, {est.get('decode_tok_s')} tok/s decode; {est.get('source')})"
+        if est.get("budget_left_s") is not None:
+            line += f", {est['budget_left_s']:.1f} s of the budget left"
+        if s.get("elapsed_s") is not None and not s.get("skipped"):
+            line += f"; took {s['elapsed_s']:.1f} s"
+        out.append(line)
+    if s.get("stop_reason"):
+        out.append(str(s["stop_reason"]))
+    return out
+
+
+def _interval_cell(s: dict) -> str | None:
+    w = s.get("interval_pct") or {}
+    if not w:
+        return None
+    f = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
+    return f"±{f(w.get('decode_tok_s'))}/{f(w.get('ttft_ms'))}%"
 
 
 SCENARIO_COLUMNS = [
@@ -129,6 +163,8 @@ SCENARIO_COLUMNS = [
     ("prefill_tok_s", "prefill tok/s"),
     ("roofline_pct", "roofline %"),
     ("valid_trials", "n"),
+    ("interval", "95% ± dec/TTFT"),
+    ("stop", "stop"),
     ("status", "status"),
 ]
 
@@ -141,7 +177,8 @@ def scenario_rows(speed: dict) -> list[dict]:
         row = {k: s.get(k) for k, _ in SCENARIO_COLUMNS}
         row["scenario"] = name
         row["decode_sd"] = ((s.get("metrics") or {}).get("decode_tok_s") or {}).get("sd")
-        row["status"] = "ok" if s.get("valid") else ("; ".join(f.split(":", 1)[0] for f in s.get("flags") or []) or "invalid")
+        row["interval"] = _interval_cell(s)
+        row["status"] = "skipped" if s.get("skipped") else "ok" if s.get("valid") else ("; ".join(f.split(":", 1)[0] for f in s.get("flags") or []) or "invalid")
         rows.append(row)
     return rows
 
@@ -155,6 +192,8 @@ def csv_rows(run: dict) -> list[list]:
             ci = m.get("ci95") or [None, None]
             out.append([run.get("run_id"), name, metric, m.get("median"), m.get("p90"), m.get("mean"), m.get("sd"), ci[0], ci[1], m.get("n"), s.get("valid")])
         out.append([run.get("run_id"), name, "roofline_pct", s.get("roofline_pct"), None, None, None, None, None, None, s.get("valid")])
+        for metric, width in (s.get("interval_pct") or {}).items():
+            out.append([run.get("run_id"), name, f"{metric}_interval_pct", width, None, None, None, None, None, s.get("valid_trials"), s.get("valid")])
     for lv in ((sp.get("concurrency") or {}).get("levels") or []):
         for metric in ("aggregate_tok_s", "per_stream_tok_s", "ttft_p90_ms"):
             out.append([run.get("run_id"), f"concurrency-{lv.get('concurrency')}", metric, lv.get(metric), None, None, None, None, None, lv.get("valid_requests"), lv.get("valid")])
