@@ -256,12 +256,15 @@ def print_matrix(result: dict, console=None) -> None:
 
     from benchloop.report import safe_text
 
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # a file or a pipe: room for every column rather than a cropped table
+            console = Console(width=min(240, max(80, 20 + 34 * len(result["col_values"]))))
     grid = _grid(result)
     t = Table(title=f"sweep {result.get('sweep_id') or ''}: {result['rows']} × {result['cols'] or ''}".rstrip(" ×"), show_lines=True, header_style="bold")
     t.add_column(f"{result['rows']} \\ {result['cols'] or ''}", no_wrap=True, min_width=12)
     for col in result["col_values"]:
-        t.add_column(safe_text(col, 60), min_width=24)
+        t.add_column(safe_text(col, 60), min_width=12)
     for row in result["row_values"]:
         t.add_row(safe_text(row, 60), *("\n".join(cell_lines(grid[(row, col)])) if (row, col) in grid else MISSING for col in result["col_values"]))
     console.print(t)
