@@ -231,12 +231,28 @@ def check(plan: dict, cells: list[dict], *, resolve_env=None) -> list[str]:
         cell["group"] = group_key(s)
         key = (s.provider, s.endpoint) if s.provider != "llamacpp" else ("llamacpp", s.model)
         probes.setdefault(key, []).append((cell, s))
+    problems += _unused_everywhere(plan, [s for found in probes.values() for _, s in found])
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for found in pool.map(lambda item: _probe(*item), probes.items()):
             problems += found
     return list(dict.fromkeys(problems))
+
+
+def _unused_everywhere(plan: dict, settings: list) -> list[str]:
+    """A sweep-wide flag that changes nothing in any cell is refused as ``benchloop run``
+    refuses it (``--threads`` without an embedded cell); one that matters in some cells
+    (``--threads`` beside a server) is fine."""
+    from benchloop.options import parse_suites, unused_options
+
+    try:
+        suites = parse_suites(plan["settings"].get("suites"))
+    except ValueError:
+        return []
+    given = [k for k in plan["settings"] if k != "suites"]
+    reasons = [unused_options(s, suites) for s in settings]
+    return [reasons[0][k] for k in given if reasons and all(k in r for r in reasons)]
 
 
 def _probe(key: tuple, cells: list) -> list[str]:

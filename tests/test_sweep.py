@@ -212,3 +212,15 @@ def test_cells_on_one_endpoint_run_one_after_another_and_endpoints_side_by_side(
     pairs = [(spans[x], spans[y]) for x in spans for y in spans if x < y]
     assert not [p for p in pairs if p[0][0] == p[1][0] and overlaps(*p)]
     assert [p for p in pairs if p[0][0] != p[1][0] and overlaps(*p)]
+
+
+def test_a_flag_no_cell_uses_is_refused_one_some_cells_use_is_not(scripted, tmp_path):
+    from benchloop.sweep import check, expand, plan_from_flags
+
+    ep = scripted(both_models(), models=("ref", "wrong"))
+    flags = {"model": "ref,wrong", "provider": "openai_compat", "endpoint": ep.url, "threads": 2, "suites": "reasonmath"}
+    plan = plan_from_flags({k: v for k, v in flags.items() if k != "suites"})
+    plan["settings"]["suites"] = "reasonmath"
+    assert any("--threads sets the embedded engine" in p for p in check(plan, expand(plan)))
+    plan = plan_from_flags({"model": "ref", "provider": "openai_compat,llamacpp", "endpoint": ep.url, "threads": 2})
+    assert not any("--threads" in p for p in check(plan, expand(plan)))
