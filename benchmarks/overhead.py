@@ -1,26 +1,38 @@
-"""How much does BenchLoop itself cost? Three figures, measured in one run, as ratios.
+"""What does BenchLoop cost over a plain streaming loop? Measured in one run, as ratios.
 
-1. Share of a run's wall time not spent waiting on the model, on the embedded SmolLM2
-   (target < 2%). The pytest session's wall time (``run.json`` ``wall_s``) less the
-   model's load (``engine.load_ms``: loading weights is the model's time, not ours) is
-   the denominator; what is left after the time every task spent inside
-   ``provider.chat`` (``model_wait_ms``) is BenchLoop's, plus the machine probe's own
-   duration (it overlaps the load, so the load's subtraction would otherwise hide it).
-   ``model_wait_ms`` includes the client's own reading of the stream: that parsing is
-   the measurement itself and counts as waiting. ``timings_ms`` in the artifact splits
-   BenchLoop's part into start-up, collection, per-task and finish. The process around
-   the session (interpreter, pytest start-up, the report) is printed beside it, not
-   folded into the target.
-   One untimed run comes first: it fills the OS file cache with the model and lets
-   Python write its bytecode, as any second run on a user's machine would find them.
-2. Cold start of ``benchloop --version`` (target < 0.2 s), beside ``python -c pass``.
-3. Cold start the plugin adds to an unrelated ``pytest`` run (target < 20 ms):
-   paired, interleaved runs of a one-test project with and without the plugin, with
-   other plugins' autoloading off so their noise (hypothesis alone is ~0.5 s here)
-   does not swamp a 20 ms signal; the same pair with every installed plugin loaded is
-   shown too, and the time spent inside BenchLoop's own code (cProfile) beside both.
+The workload: 40 chat requests (26 reasonmath + 14 instructfollow tasks), streamed from a
+timed scripted endpoint on 127.0.0.1 (``benchloop.testing.scripted``) that answers each
+with the task's reference reply spread over ~150 ms (first chunk after 30 ms, the rest
+evenly). Two arms, each a fresh process timed from launch to exit:
 
-Usage: python benchmarks/overhead.py [--suites reasonmath] [--profile core] [--repeat 21]
+- **plain**: ``python -c`` with ``requests``, a Session, the same 40 request bodies
+  BenchLoop sent (captured from the endpoint during the warm-up), ``iter_lines`` and a
+  ``json.loads`` per event: the least a client can do and still read the stream.
+- **benchloop**: ``benchloop run --provider openai_compat ...`` (pytest, the plugin, the
+  checkers, ``tasks.jsonl`` with fsync, ``run.json``, the report), output to /dev/null.
+
+One untimed run of each comes first (it writes bytecode and captures the bodies), then
+``--pairs`` interleaved pairs (plain, benchloop, plain, benchloop ...) so drift in the
+machine's load hits both arms alike. Reported:
+
+1. **added share**: (median benchloop wall - median plain wall) / median benchloop wall
+   (target <= 5%), with each pair's own share beside it.
+2. **fixed cost per launch**: launch -> first chat request reaching the endpoint, plus the
+   end of the last reply -> process exit (target <= 0.25 s), for both arms; and the
+   per-task cost seen from outside: the gap between consecutive requests beyond the reply
+   time itself.
+3. **peak RSS** of the benchloop process (``os.wait4``'s ``ru_maxrss`` of that child
+   alone; target <= 40 MiB), the plain loop's beside it.
+4. **breakdown**: interpreter start (``python -c pass``), pytest import, imports grouped
+   by package (``-X importtime`` of one extra run, inflated by the tracing itself), and
+   the phases the controller writes to ``run.json`` ``timings_ms`` (machine probe,
+   manifest, time spent keeping records, finish).
+
+The machine's load is printed with the numbers: on a busy machine every absolute figure
+grows, the ratios less so.
+
+Usage: python benchmarks/overhead.py [--pairs 3] [--requests 40] [--reply-ms 150] [--json]
+       python benchmarks/overhead.py --tiny   (2 requests, 1 pair: checks the script works)
 """
 from __future__ import annotations
 
@@ -35,149 +47,249 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+MODEL = "scripted-model"
+FIRST_DELAY_S = 0.03
+
+PLAIN_LOOP = r"""
+import json, sys
+import requests
+bodies = json.load(open(sys.argv[1]))
+url = sys.argv[2] + "/v1/chat/completions"
+s = requests.Session()
+s.trust_env = False
+for body in bodies:
+    with s.post(url, json=body, stream=True, timeout=60) as r:
+        r.raise_for_status()
+        text = []
+        for line in r.iter_lines():
+            if line.startswith(b"data: ") and line != b"data: [DONE]":
+                for ch in json.loads(line[6:]).get("choices") or []:
+                    text.append((ch.get("delta") or {}).get("content") or "")
+        "".join(text)
+"""
 
 
-def timed(cmd, cwd=None, env=None) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t0
+def workload(n: int) -> list[dict]:
+    """The first ``n`` tasks of reasonmath then instructfollow (40 = 26 + 14)."""
+    from benchloop.tasks import load_suite
+
+    out = []
+    for suite in ("reasonmath", "instructfollow"):
+        out += load_suite(suite)["tasks"]
+    if n > len(out):
+        raise SystemExit(f"only {len(out)} tasks in the workload's suites")
+    return out[:n]
 
 
-def bench_env(home: str) -> dict:
+def timed_reply(text: str, reply_s: float):
+    """The task's reference reply, streamed so it takes ``reply_s`` from request to last chunk."""
+    from benchloop.testing.scripted import Reply, tokenize
+
+    n = max(len(tokenize(text)), 1)
+    first = min(FIRST_DELAY_S, reply_s)
+    return Reply(content=text, first_delay_s=first, token_delay_s=(reply_s - first) / max(n - 1, 1), role_chunk_first=True)
+
+
+def start_endpoint(tasks: list[dict], reply_s: float):
+    """A scripted endpoint that answers each task's prompt with its reference reply."""
+    from benchloop.tasks import task_messages
+    from benchloop.testing.scripted import Reply, ScriptedEndpoint
+
+    by_prompt = {task_messages(t)[-1]["content"]: timed_reply(t.get("reference") or "ok", reply_s) for t in tasks}
+    fallback = timed_reply("ok", reply_s)
+
+    def responder(req: dict) -> Reply:
+        user = [m.get("content") for m in req["messages"] if isinstance(m, dict) and m.get("role") == "user"]
+        return by_prompt.get(user[-1] if user else None, fallback)
+
+    return ScriptedEndpoint(responder, models=(MODEL,)).start()
+
+
+def child_env(home: str) -> dict:
     env = dict(os.environ, BENCHLOOP_HOME=home)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # measure what an installed package finds: bytecode
+    for k in ("BENCHLOOP_MODEL", "BENCHLOOP_ENDPOINT", "BENCHLOOP_PROVIDER", "PYTEST_ADDOPTS"):
+        env.pop(k, None)
     return env
 
 
-def one_run(suites: str, profile: str, env: dict) -> dict:
-    cmd = [sys.executable, "-m", "benchloop", "run", "--provider", "llamacpp", "--model", "smollm2-135m", "--suites", suites, "--profile", profile, "--json"]
-    t0 = time.perf_counter()
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    process_s = time.perf_counter() - t0
-    if p.returncode != 0:
-        raise SystemExit(f"benchmark run failed: {p.stderr[-500:]}")
-    run_dir = Path(p.stdout.strip().splitlines()[-1])
-    run = json.loads((run_dir / "run.json").read_text())
-    return split(run, process_s)
+def launch(cmd: list[str], env: dict, cwd: str | None = None) -> dict:
+    """Run ``cmd`` to its end: wall seconds, exit code, peak RSS (MiB) of that child alone."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    end = time.monotonic()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    p.stderr.close()
+    return {"t0": t0, "end": end, "wall_s": end - t0, "rc": p.returncode, "rss_mib": usage.ru_maxrss / 1024, "stderr": stderr.decode(errors="replace")[-2000:]}
 
 
-def split(run: dict, process_s: float | None = None) -> dict:
-    """The overhead figures of one artifact (pure: tested on a made-up run)."""
-    n = len(run["tasks"])
-    wall = run["wall_s"]
-    load = ((run.get("engine") or {}).get("load_ms") or 0) / 1000
-    wait = sum((t.get("model_wait_ms") or 0) for t in run["tasks"]) / 1000
-    tm = {k: v / 1000 for k, v in (run.get("timings_ms") or {}).items()}
-    measured = wall - load
-    # The machine probe runs during the model load, so subtracting the load would hide
-    # it: its own duration is charged to BenchLoop, as if it had run alone.
-    probe = tm.get("machine_probe", 0.0)
-    overhead = max(0.0, measured - wait) + probe
-    out = {
-        "tasks": n,
-        "session_wall_s": round(wall, 3),
-        "engine_load_s": round(load, 3),
-        "model_wait_s": round(wait, 3),
-        "machine_probe_s": round(probe, 3),
-        "overhead_s": round(overhead, 3),
-        "overhead_share_pct": round(100 * overhead / measured, 2) if measured > 0 else None,
-    }
-    if {"started", "collected", "last_task_done", "assembled"} <= tm.keys():
-        task_phase = tm["last_task_done"] - tm["collected"]
-        out["phases_s"] = {
-            "start_up_excluding_model_load": round(tm["started"] - load, 3),
-            "collection": round(tm["collected"] - tm["started"], 3),
-            "per_task_outside_model": round((task_phase - wait) / max(n, 1), 4),
-            "finish": round(tm["assembled"] - tm["last_task_done"], 3),
-        }
-    if process_s is not None:
-        out["process_wall_s"] = round(process_s, 3)
-        out["process_outside_session_s"] = round(process_s - wall, 3)
+def benchloop_cmd(url: str, tasks: list[dict], extra: tuple = ()) -> list[str]:
+    suites = ",".join(dict.fromkeys(t["suite"] for t in tasks))
+    cmd = [sys.executable, *extra, "-m", "benchloop", "run", "--provider", "openai_compat", "--endpoint", url, "--model", MODEL, "--suites", suites]
+    for t in tasks:
+        cmd += ["--task", t["id"]]
+    return cmd
+
+
+def chat_requests(ep, since: int) -> list[dict]:
+    return [r for r in ep.received[since:] if r["path"].split("?")[0].endswith("/chat/completions")]
+
+
+def outside_view(run: dict, reqs: list[dict], reply_s: float) -> dict:
+    """What the endpoint saw of one launch (pure: tested on made-up times): start-up
+    (launch -> first request), finish (end of the last reply -> exit), and the per-task
+    cost (the gap between consecutive requests beyond the reply's own time)."""
+    n = len(reqs)
+    out = {"wall_s": run["wall_s"], "rss_mib": run["rss_mib"], "requests": n}
+    if n:
+        first, last = reqs[0]["received_at"], reqs[-1]["received_at"]
+        out["start_up_s"] = first - run["t0"]
+        out["finish_s"] = run["end"] - (last + reply_s)
+        out["fixed_s"] = out["start_up_s"] + out["finish_s"]
+        out["per_task_s"] = (last - first - (n - 1) * reply_s) / (n - 1) if n > 1 else None
     return out
 
 
-def run_overhead(suites: str, profile: str, trials: int = 2) -> dict:
-    with tempfile.TemporaryDirectory() as home:
-        env = bench_env(home)
-        one_run(suites, profile, env)  # warm-up: file cache, bytecode
-        runs = [one_run(suites, profile, env) for _ in range(trials)]
-    runs = [r for r in runs if r["overhead_share_pct"] is not None]
-    if not runs:
-        raise SystemExit("no timed run had a session longer than its model load; nothing to report")
-    best = min(runs, key=lambda r: r["overhead_share_pct"])
-    worst = max(runs, key=lambda r: r["overhead_share_pct"])
-    return {"median_share_pct": round(statistics.median(r["overhead_share_pct"] for r in runs), 2), "best": best, "worst": worst}
+def added_share(bl_wall: float, plain_wall: float) -> float:
+    """The share of BenchLoop's wall time a plain loop would not have spent, in percent."""
+    return 100.0 * (bl_wall - plain_wall) / bl_wall if bl_wall > 0 else float("nan")
 
 
-def _profile_own_ms(project: str, env: dict) -> float:
-    """ms spent inside BenchLoop's own functions (import, hooks) during one pytest run."""
-    code = (
-        "import cProfile, pstats, pytest, io\n"
-        "pr = cProfile.Profile(); pr.enable()\n"
-        "pytest.main(['-q', '-p', 'no:cacheprovider', '-p', 'benchloop_pytest.plugin', 'test_x.py'])\n"
-        "pr.disable(); st = pstats.Stats(pr, stream=io.StringIO())\n"
-        "own = [v[3] for k, v in st.stats.items() if ('benchloop_pytest' in k[0]) and k[2] in ('<module>', 'pytest_addoption', 'pytest_configure', 'pytest_generate_tests', 'pytest_runtest_makereport')]\n"
-        "print('OWN', sum(own))\n"
-    )
-    p = subprocess.run([sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True)
-    line = [ln for ln in p.stdout.splitlines() if ln.startswith("OWN ")]
-    return round(1000 * float(line[-1].split()[1]), 2) if line else float("nan")
+def import_groups(lines: list[str]) -> dict:
+    """Cumulative import time (s) of each top-level import in ``-X importtime`` output,
+    grouped by its root package (BenchLoop's own modules as ``benchloop``)."""
+    out: dict[str, float] = {}
+    for ln in lines:
+        if not ln.startswith("import time:") or "|" not in ln:
+            continue
+        parts = ln[len("import time:"):].split("|")
+        if len(parts) != 3 or not parts[1].strip().isdigit():
+            continue
+        name = parts[2].rstrip("\n")
+        if len(name) - len(name.lstrip(" ")) != 1:  # nested (deeper indent): counted in its top-level parent
+            continue
+        root = name.strip().split(".")[0].lstrip("_")
+        root = "benchloop" if root.startswith("benchloop") else ("pytest" if root in ("pytest", "pluggy", "iniconfig") else root)
+        out[root] = out.get(root, 0.0) + int(parts[1]) / 1e6
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def cold_starts(repeat: int) -> dict:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    py = [timed([sys.executable, "-c", "pass"], env=env) for _ in range(repeat)]
-    ver = [timed([sys.executable, "-m", "benchloop", "--version"], env=env) for _ in range(repeat)]
-    from shutil import which
+def median_of(values):
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
 
-    exe = [timed(["benchloop", "--version"], env=env) for _ in range(repeat)] if which("benchloop") else None
-    med = statistics.median
-    res = {"python_pass_s": round(med(py), 4), "benchloop_version_module_s": round(med(ver), 4), "benchloop_version_exe_s": None if exe is None else round(med(exe), 4)}
-    with tempfile.TemporaryDirectory() as d:
-        Path(d, "test_x.py").write_text("def test_x():\n    assert True\n")
-        Path(d, "pytest.ini").write_text("[pytest]\n")
-        base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_x.py"]
-        isolated = dict(env, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-        pairs = {"isolated": ([], []), "all_plugins": ([], [])}
-        for _ in range(repeat):  # interleaved so drift hits both arms equally
-            a, b = pairs["isolated"]
-            a.append(timed(base + ["-p", "benchloop_pytest.plugin"], cwd=d, env=isolated))
-            b.append(timed(base, cwd=d, env=isolated))
-            a, b = pairs["all_plugins"]
-            a.append(timed(base, cwd=d, env=env))
-            b.append(timed(base + ["-p", "no:benchloop"], cwd=d, env=env))
-        for name, (with_p, without_p) in pairs.items():
-            diffs = sorted(x - y for x, y in zip(with_p, without_p))
-            q = len(diffs) // 4
-            res[f"pytest_{name}_without_plugin_s"] = round(med(without_p), 4)
-            res[f"plugin_added_{name}_ms"] = round(1000 * med(diffs), 1)
-            res[f"plugin_added_{name}_iqr_ms"] = [round(1000 * diffs[q], 1), round(1000 * diffs[-q - 1], 1)]
-        res["plugin_own_code_ms"] = _profile_own_ms(d, isolated)
+
+def breakdown(url: str, tasks: list[dict], env: dict, ep) -> dict:
+    """Where BenchLoop's time goes: interpreter, pytest import, imports by package, and
+    the controller's own phases from the last run's ``timings_ms``."""
+    py = median_of(launch([sys.executable, "-c", "pass"], env)["wall_s"] for _ in range(3))
+    pt = median_of(launch([sys.executable, "-c", "import pytest"], env)["wall_s"] for _ in range(3))
+    p = subprocess.run(benchloop_cmd(url, tasks, ("-X", "importtime")), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    res = {"python_pass_s": py, "pytest_import_s": pt - py, "imports_s": import_groups(p.stderr.splitlines())}
+    runs = sorted(Path(env["BENCHLOOP_HOME"], "runs").glob("*/run.json"), key=lambda q: q.stat().st_mtime)
+    if runs:
+        rj = json.loads(runs[-1].read_text())
+        res["timings_ms"] = rj.get("timings_ms") or {}
+        res["run_wall_s"] = rj.get("wall_s")
+        res["task_record_bytes"] = round(sum(len(json.dumps(t)) for t in rj["tasks"]) / max(len(rj["tasks"]), 1))
     return res
 
 
-def main():
+def measure(n_requests: int = 40, pairs: int = 3, reply_s: float = 0.15, with_breakdown: bool = True) -> dict:
+    tasks = workload(n_requests)
+    ep = start_endpoint(tasks, reply_s)
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            env = child_env(home)
+            warm = launch(benchloop_cmd(ep.url, tasks), env)  # untimed: bytecode, file cache
+            if warm["rc"] != 0:
+                raise SystemExit(f"benchloop run failed (exit {warm['rc']}): {warm['stderr']}")
+            bodies = [r["body"] for r in chat_requests(ep, 0)]
+            if len(bodies) != n_requests:
+                raise SystemExit(f"expected {n_requests} chat requests, the endpoint saw {len(bodies)}")
+            body_file = Path(home, "bodies.json")
+            body_file.write_text(json.dumps(bodies))
+            plain_cmd = [sys.executable, "-c", PLAIN_LOOP, str(body_file), ep.url]
+            launch(plain_cmd, env)  # untimed
+            arms: dict[str, list[dict]] = {"plain": [], "benchloop": []}
+            for _ in range(pairs):
+                for arm, cmd in (("plain", plain_cmd), ("benchloop", benchloop_cmd(ep.url, tasks))):
+                    since = len(ep.received)
+                    r = launch(cmd, env)
+                    if r["rc"] != 0:
+                        raise SystemExit(f"{arm} run failed (exit {r['rc']}): {r['stderr']}")
+                    arms[arm].append(outside_view(r, chat_requests(ep, since), reply_s))
+            res = summarize(arms, reply_s)
+            if with_breakdown:
+                res["breakdown"] = breakdown(ep.url, tasks, env, ep)
+    finally:
+        ep.stop()
+    res["cpus"] = os.cpu_count()
+    res["load_avg"] = [round(x, 2) for x in os.getloadavg()]
+    return res
+
+
+def summarize(arms: dict, reply_s: float) -> dict:
+    """Medians per arm and the added share (pure: tested on made-up runs)."""
+    med = {arm: {k: median_of(r.get(k) for r in runs) for k in ("wall_s", "start_up_s", "finish_s", "fixed_s", "per_task_s", "rss_mib")} for arm, runs in arms.items()}
+    pairs = [added_share(b["wall_s"], p["wall_s"]) for p, b in zip(arms["plain"], arms["benchloop"])]
+    return {
+        "requests": arms["benchloop"][0]["requests"] if arms["benchloop"] else 0,
+        "reply_s": reply_s,
+        "pairs": len(pairs),
+        "added_share_pct": added_share(med["benchloop"]["wall_s"], med["plain"]["wall_s"]),
+        "pair_shares_pct": pairs,
+        "median": med,
+        "runs": arms,
+    }
+
+
+def fmt_s(v, digits=3):
+    return "—" if v is None else f"{v:.{digits}f} s"
+
+
+def report(res: dict) -> str:
+    m = res["median"]
+    bl, pl = m["benchloop"], m["plain"]
+    lines = [
+        f"workload: {res['requests']} streamed chat requests, {res['reply_s'] * 1000:.0f} ms each, {res['pairs']} interleaved pairs; {res['cpus']} CPUs, load {res['load_avg']}",
+        f"wall (median): plain loop {fmt_s(pl['wall_s'])}, benchloop {fmt_s(bl['wall_s'])}",
+        f"BenchLoop adds {res['added_share_pct']:.1f}% of its wall time over the plain loop (target <= 5%); per pair: {', '.join(f'{x:.1f}%' for x in res['pair_shares_pct'])}",
+        f"fixed cost per launch: benchloop {fmt_s(bl['fixed_s'])} (start-up to first request {fmt_s(bl['start_up_s'])}, last reply to exit {fmt_s(bl['finish_s'])}); plain loop {fmt_s(pl['fixed_s'])}, so {fmt_s(None if bl['fixed_s'] is None or pl['fixed_s'] is None else bl['fixed_s'] - pl['fixed_s'])} more (target <= 0.25 s)",
+        f"per task beyond the reply: benchloop {fmt_s(bl['per_task_s'], 4)}, plain loop {fmt_s(pl['per_task_s'], 4)}",
+        f"peak RSS: benchloop {bl['rss_mib']:.1f} MiB, plain loop {pl['rss_mib']:.1f} MiB (target <= 40 MiB)",
+    ]
+    b = res.get("breakdown")
+    if b:
+        lines.append(f"breakdown: python -c pass {fmt_s(b['python_pass_s'])}; import pytest adds {fmt_s(b['pytest_import_s'])}")
+        lines.append("  imports (-X importtime, top-level, cumulative): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in list(b["imports_s"].items())[:10]))
+        t = b.get("timings_ms") or {}
+        keys = ("started", "machine_probe", "collected", "manifest", "records", "fsync", "last_task_done", "assembled")
+        lines.append("  run.json timings_ms: " + ", ".join(f"{k} {t[k]:.1f}" for k in keys if k in t) + f"; session wall {fmt_s(b.get('run_wall_s'))}; {b.get('task_record_bytes')} bytes a record")
+    return "\n".join(lines)
+
+
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--suites", default="reasonmath")
-    ap.add_argument("--profile", default="core")
-    ap.add_argument("--trials", type=int, default=2, help="timed runs after the warm-up")
-    ap.add_argument("--repeat", type=int, default=21)
-    a = ap.parse_args()
-    res = {"run": run_overhead(a.suites, a.profile, a.trials), "cold_start": cold_starts(a.repeat), "cpus": os.cpu_count(), "load_avg_after": os.getloadavg()}
-    r, c = res["run"], res["cold_start"]
-    print(json.dumps(res, indent=1))
-    w = r["worst"]
-    print(
-        f"BenchLoop's share of the session's wall time, model load excluded ({w['tasks']} tasks): median {r['median_share_pct']:.2f}%, worst {w['overhead_share_pct']:.2f}% (target < 2%); "
-        f"the process around the session (interpreter, pytest start-up, report) adds {w['process_outside_session_s']:.2f} s of {w['process_wall_s']:.1f} s"
-    )
-    print(f"benchloop --version: {c['benchloop_version_exe_s'] or c['benchloop_version_module_s']:.3f} s (python -c pass: {c['python_pass_s']:.3f} s; target < 0.2 s)")
-    print(
-        f"plugin inside an unrelated pytest run: {c['plugin_added_isolated_ms']:+.1f} ms median paired difference with autoload off "
-        f"(IQR {c['plugin_added_isolated_iqr_ms']}), {c['plugin_added_all_plugins_ms']:+.1f} ms with every plugin loaded "
-        f"(IQR {c['plugin_added_all_plugins_iqr_ms']}), {c['plugin_own_code_ms']:.1f} ms in BenchLoop's own code (target < 20 ms)"
-    )
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--reply-ms", type=float, default=150.0)
+    ap.add_argument("--no-breakdown", action="store_true")
+    ap.add_argument("--tiny", action="store_true", help="2 requests, 1 pair, 20 ms replies, no breakdown: checks the script works")
+    ap.add_argument("--json", action="store_true", help="print the full result as JSON too")
+    a = ap.parse_args(argv)
+    if a.tiny:
+        a.pairs, a.requests, a.reply_ms, a.no_breakdown = 1, 2, 20.0, True
+    res = measure(a.requests, a.pairs, a.reply_ms / 1000, with_breakdown=not a.no_breakdown)
+    if a.json:
+        print(json.dumps(res, indent=1, default=str))
+    print(report(res))
+    return res
 
 
 if __name__ == "__main__":
