@@ -12,6 +12,7 @@ import re
 import secrets as _secrets
 import time
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 SCHEMA_VERSION = 1
@@ -67,7 +68,15 @@ def manifest(suites: dict[str, dict], *, extra: dict | None = None) -> dict:
 
 
 class RunWriter:
-    """Appends task records as they come; writes run.json at the end."""
+    """Appends task records as they come; writes run.json at the end.
+
+    Durability without a disk wait per task: each record is written and flushed to the
+    OS before ``append`` returns, so a killed process (Ctrl-C, SIGKILL, a crash) keeps
+    every finished record; the fsync that also survives a power cut runs in a background
+    thread (one fsync covers every record written before it starts), and ``finish``
+    waits for it before ``run.json`` is written. On a disk where fsync takes 15 ms that
+    was 15 ms added to every task.
+    """
 
     def __init__(self, run_dir: str | Path):
         self.dir = Path(run_dir)
@@ -76,28 +85,105 @@ class RunWriter:
         self._fh = open(self.tasks_path, "a", encoding="utf-8")
 
     def append(self, record: dict) -> None:
-        self._fh.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+        self.append_line(record_line(record))
+
+    def append_line(self, line: str) -> None:
+        """One record already serialized by :func:`record_line` (no newline)."""
+        self._fh.write(line + "\n")
         self._fh.flush()
-        try:
-            os.fsync(self._fh.fileno())
-        except OSError:
-            pass
+        syncer = getattr(self, "_syncer", None)
+        if syncer is None:
+            syncer = self._syncer = Syncer(self._fh.fileno())
+        syncer.request()
 
     def write_meta(self, meta: dict) -> None:
         """``meta.json`` holds the settings up front, so a killed run still says what it was."""
         write_json_atomic(self.dir / "meta.json", meta)
 
+    def sync(self) -> None:
+        """Block until every appended record is on disk."""
+        syncer = getattr(self, "_syncer", None)
+        if syncer is not None:
+            syncer.close()
+            self._syncer = None
+
     def finish(self, run: dict) -> Path:
+        self.sync()
         self._fh.close()
         path = self.dir / "run.json"
         write_json_atomic(path, run)
         return path
 
 
+def record_line(record: dict) -> str:
+    """A task record as its ``tasks.jsonl`` line (without the newline)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=False)
+
+
+class Syncer:
+    """fsyncs one file descriptor from a daemon thread. ``request()`` returns at once and
+    makes sure an fsync starts after it; ``close()`` waits until every request is covered."""
+
+    def __init__(self, fd: int):
+        import threading
+
+        self.fd = fd
+        self._cv = threading.Condition()
+        self._wanted = self._done = 0
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="benchloop-fsync", daemon=True)
+        self._thread.start()
+
+    def request(self) -> None:
+        with self._cv:
+            self._wanted += 1
+            self._cv.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while self._wanted == self._done and not self._closing:
+                    self._cv.wait()
+                if self._wanted == self._done:
+                    return
+                target = self._wanted
+            try:
+                os.fsync(self.fd)
+            except OSError:
+                pass
+            with self._cv:
+                self._done = target
+                self._cv.notify_all()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closing = True
+            self._cv.notify_all()
+        self._thread.join()
+
+
+def json_text(data) -> str:
+    """The text of an artifact file: a dict's top-level keys one per line, a top-level
+    list's items (``tasks``) one per line, everything inside compact. Readable and
+    diffable, and written by the C encoder: ``json.dump`` with ``indent`` always runs the
+    pure-Python encoder, ten times slower on a run.json of a few hundred kB."""
+    enc = partial(json.dumps, sort_keys=True, ensure_ascii=False)
+
+    def value(v) -> str:
+        if isinstance(v, list) and v:
+            return "[\n  " + ",\n  ".join(enc(x) for x in v) + "\n ]"
+        return enc(v)
+
+    if isinstance(data, dict) and data:
+        return "{\n" + ",\n".join(f" {enc(k if isinstance(k, str) else enc(k))}: {value(data[k])}" for k in sorted(data)) + "\n}"
+    return value(data)
+
+
 def write_json_atomic(path: Path, data) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    text = json_text(data)
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1, sort_keys=True, ensure_ascii=False)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -210,7 +296,7 @@ def list_runs(runs_dir: str | Path) -> list[dict]:
     if not root.is_dir():
         return out
     for d in sorted(root.iterdir()):
-        if not d.is_dir():
+        if not d.is_dir() or d.name.startswith("."):  # .sweeps, .jobs: not runs
             continue
         row = {"run_id": d.name, "dir": str(d)}
         try:
