@@ -440,6 +440,7 @@ def test_suite_through_pytest_writes_run_speed(pytester, scripted, tmp_path):
         suite, "-p", "no:cacheprovider", "-rs",
         "--benchloop-provider=openai_compat", f"--benchloop-endpoint={ep.url}", "--benchloop-model=scripted-model",
         f"--benchloop-runs-dir={runs}", "--benchloop-task=sp-001", "--benchloop-task=sp-004", "--benchloop-trials=2",
+        "--benchloop-speed-budget=600",
     )
     res.assert_outcomes(passed=1, skipped=1)
     res.stdout.fnmatch_lines(["*--concurrency*"])
@@ -453,6 +454,11 @@ def test_suite_through_pytest_writes_run_speed(pytester, scripted, tmp_path):
     assert run["scores"]["suites"]["speed"]["n"] == 1  # the skipped sweep counts nowhere
     assert run["scores"]["reliability"] == 100.0
     assert run["manifest"]["suites"]["speed"]["checker"] == checker.CHECKER_VERSION
+    # the flag reaches the driver through the option table; the record says how it stopped
+    assert run["settings"]["speed_budget"] == 600.0 and sp["budget_s"] == 600.0 and sp["skipped"] == []
+    short = sp["scenarios"]["short"]
+    assert short["stop"] in ("settled", "max_trials") and short["max_trials"] == 2 and set(short["interval_pct"]) == {"decode_tok_s", "ttft_ms"}
+    assert sp["stops"] == {"short": short["stop"]} and sp["elapsed_s"] > 0
 
 
 def test_endpoint_without_usage_is_measured_with_notes_not_silently(scripted):
@@ -462,3 +468,180 @@ def test_endpoint_without_usage_is_measured_with_notes_not_silently(scripted):
     assert sp["calibration"]["method"] == "estimate"
     assert any("not calibrated" in n for n in sp["notes"]) and any("no server usage" in n for n in sp["notes"])
     assert rec["passed"] and within(sp["decode_tok_s"], 50.0, 0.1)
+
+
+# ---- adaptive trials, the budget and the cost estimate (speed-2) ------------------------
+# The stop rule is tested exactly on synthetic numbers; through the scripted endpoint the
+# schedules decide it. A steady schedule is steady to within the scheduling jitter of a
+# busy box, so those tests give the task a generous settle_pct (the 2% arithmetic is the
+# pure tests' job) and assert why the trials stopped, never how long anything took.
+
+from benchloop.speed import trials as tr  # noqa: E402
+
+
+def _req(decode, ttft, **kw):
+    return {"valid": True, "decode_tok_s": decode, "ttft_ms": ttft, "latency_ms": 1000.0, "flags": [], **kw}
+
+
+def test_stop_rule_settles_at_the_minimum_when_steady():
+    plan = tr.Plan.from_settings({"trials": 10})
+    assert (plan.min_trials, plan.max_trials, plan.target_pct, plan.budget_s) == (3, 10, 2.0, None)
+    reqs = [_req(100.0, 50.0), _req(100.4, 50.1)]
+    assert tr.next_step(reqs, plan)[0] is None  # two trials never stop a scenario
+    stop, widths = tr.next_step(reqs + [_req(99.8, 49.9)], plan)
+    assert stop == "settled" and 0 < widths["decode_tok_s"] <= 2.0 and 0 < widths["ttft_ms"] <= 2.0
+    assert "settled after 3" in tr.stop_reason(stop, 3, widths, plan)
+
+
+def test_stop_rule_needs_both_decode_and_ttft_within_the_target():
+    plan = tr.Plan.from_settings({"trials": 10})
+    steady_decode_noisy_ttft = [_req(100.0, t) for t in (50.0, 60.0, 45.0)]
+    stop, widths = tr.next_step(steady_decode_noisy_ttft, plan)
+    assert stop is None and widths["decode_tok_s"] == 0.0 and widths["ttft_ms"] > 2.0
+    noisy = [_req(d, 50.0) for d in (100, 95, 105, 97, 103, 99, 101, 94, 106, 100)]
+    assert [tr.next_step(noisy[:n], plan)[0] for n in range(3, 11)] == [None] * 7 + ["max_trials"]
+
+
+def test_stop_rule_interval_is_the_95pct_t_interval():
+    # n = 3, sd 1% of the mean: t(2) = 4.303, half-width 4.303 * 1 / sqrt(3) = 2.48%
+    w = tr.interval_pct({"n": 3, "median": 100.0, "ci95": [97.516, 102.484]})
+    assert w == pytest.approx(2.484)
+    assert tr.interval_pct({"n": 1, "median": 100.0, "ci95": [100.0, 100.0]}) is None  # one value has no interval
+    assert tr.intervals([_req(100.0, 50.0)]) == {"decode_tok_s": None, "ttft_ms": None}
+
+
+def test_stop_rule_invalid_fixed_and_task_overrides():
+    plan = tr.Plan.from_settings({"trials": 10})
+    cut = _req(100.0, 50.0, valid=False, flags=["truncated: x"])
+    assert tr.next_step([cut], plan)[0] == "invalid"  # cannot become valid: stop at once
+    errors = [{"valid": False, "flags": ["error: refused"]}] * 3
+    assert tr.next_step(errors[:2], plan)[0] is None and tr.next_step(errors, plan)[0] == "invalid"
+    fixed = tr.Plan.from_settings({"trials": 5, "speed_fixed": True})
+    steady = [_req(100.0, 50.0)] * 5
+    assert fixed.min_trials == 5 and [tr.next_step(steady[:n], fixed)[0] for n in (3, 4, 5)] == [None, None, "fixed"]
+    assert tr.Plan.from_settings({"trials": 2}).min_trials == 2  # --trials below 3 caps the minimum too
+    loose = tr.Plan.from_settings({"trials": 8, "speed_budget": 60}, {"min_trials": 4, "settle_pct": 10.0})
+    assert (loose.min_trials, loose.target_pct, loose.budget_s) == (4, 10.0, 60.0)
+
+
+def test_estimate_prices_prefill_and_decode():
+    plan = tr.Plan.from_settings({"trials": 10})
+    rates = {"prefill_tok_s": 500.0, "decode_tok_s": 50.0, "source": "x"}
+    est = tr.estimate(1000, 100, rates, plan, warmups=1, short_warmup=False, left_s=None)
+    assert est["request_s"] == 4.0 and est["min_s"] == 16.0 and est["max_s"] == 44.0
+    short = tr.estimate(1000, 100, rates, plan, warmups=1, short_warmup=True, left_s=20.0)
+    assert short["min_s"] == pytest.approx(2.0 + tr.WARM_TOKENS / 50.0 + 12.0) and short["budget_left_s"] == 20.0
+    assert tr.fits(short, 20.0) and not tr.fits(short, 10.0) and tr.fits(short, None) and tr.fits(None, 1.0)
+    assert tr.estimate(1000, 100, None, plan, warmups=1, short_warmup=False, left_s=None) is None
+
+
+def test_new_task_fields_are_validated():
+    t = dict(SUITE["tasks"][0])
+    assert checker.validate(t) is None and t["min_trials"] == 3 and t["settle_pct"] == 2.0
+    assert checker.validate(dict(t, min_trials=0))[0] == "min_trials"
+    assert checker.validate(dict(t, settle_pct=True))[0] == "settle_pct"
+    assert checker.validate(dict(t, settle_pct=80))[0] == "settle_pct"
+
+
+def _adaptive(ep_url, provider=None, **settings):
+    p = provider or make_provider("openai_compat", ep_url)
+    return Conversation(provider=p, harness=RawHarness(), model="scripted-model", settings={"trials": 5, "remote": False, **settings})
+
+
+def test_steady_schedule_stops_at_three_trials(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.3, token_delay_s=0.03)))
+    task = dict(scenario(prompt_tokens=48, warmup=1), settle_pct=25.0)
+    rec = run_task(task, _adaptive(ep.url, trials=10))
+    sp = rec["speed"]
+    assert rec["passed"], rec["reason"]
+    assert sp["trials"] == 3 and sp["stop"] == "settled", sp["stop_reason"]
+    assert (sp["min_trials"], sp["max_trials"], sp["target_pct"]) == (3, 10, 25.0)
+    assert all(0 <= sp["interval_pct"][k] <= 25.0 for k in ("decode_tok_s", "ttft_ms"))
+    assert "settled after 3 trial(s)" in sp["stop_reason"] and sp["stop_reason"] in rec["reason"]
+    assert sp["elapsed_s"] > 0 and sp["estimate"] is None  # the worker's first, short scenario: nothing to price it by
+    json.dumps(rec)
+
+
+def _alternating():
+    """Every other full request is four times slower to start and to decode."""
+    seen = [0]
+
+    def responder(req):
+        if req["body"].get("max_tokens") == 1:
+            return Reply(content="ok")
+        seen[0] += 1
+        slow = seen[0] % 2 == 0
+        return Reply(content=WORDS16, first_delay_s=0.2 if slow else 0.05, token_delay_s=0.02 if slow else 0.005)
+
+    return responder
+
+
+def test_noisy_schedule_runs_to_the_maximum(scripted):
+    ep = scripted(_alternating())
+    rec = run_task(dict(scenario(prompt_tokens=48), settle_pct=25.0), _adaptive(ep.url, trials=5))
+    sp = rec["speed"]
+    assert rec["passed"], rec["reason"]
+    assert sp["trials"] == 5 and sp["stop"] == "max_trials", sp["stop_reason"]
+    assert sp["interval_pct"]["ttft_ms"] > 25.0 and "maximum of 5 trials" in sp["stop_reason"]
+
+
+def test_budget_stops_trials_that_would_not_fit(scripted):
+    ep = scripted(_alternating())
+    rec = run_task(scenario(prompt_tokens=48), _adaptive(ep.url, trials=10, speed_budget=1.5))
+    sp = rec["speed"]
+    assert sp["stop"] == "budget" and 1 <= sp["trials"] < 10, sp["stop_reason"]
+    assert "--speed-budget of 1.5 s" in sp["stop_reason"] and sp["budget_s"] == 1.5
+    assert sp["estimate"]["rate_probe"]["prefill_tok_s"] > 0  # priced by a calibration request first
+
+
+def test_budget_skips_the_long_scenario_with_a_note(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.05, token_delay_s=0.01)))
+    p = make_provider("openai_compat", ep.url)  # one provider: one worker's speed suite
+    short = run_task(scenario(prompt_tokens=32), _adaptive(ep.url, p, speed_budget=8.0))
+    assert short["passed"] and not short.get("skipped") and short["speed"]["estimate"]["rate_probe"]
+    before = len(ep.received)
+    # 4096 prompt tokens at the ~600 tok/s the short scenario measured: ~7 s a request
+    long = run_task(scenario(prompt_tokens=4096, name="long", tid="sp-003"), _adaptive(ep.url, p, speed_budget=8.0))
+    sp = long["speed"]
+    assert long["skipped"] and long["passed"] and long["error"] is None
+    assert long["reason"].startswith("skipped: estimated") and "--speed-budget" in long["reason"]
+    assert sp["skipped"] and sp["stop"] == "budget" and sp["estimate"]["min_s"] > sp["estimate"]["budget_left_s"]
+    assert "short" in sp["estimate"]["source"] and sp["estimate"]["prompt_tokens"] == 4096
+    assert not [r for r in ep.received[before:] if r["path"].endswith("/chat/completions")]  # nothing sent for it
+    agg = report.aggregate([short, long], {"model": {"size_bytes": 1e6}, "settings": {"speed_budget": 8.0}})
+    assert agg["skipped"] == ["long"] and agg["budget_s"] == 8.0 and agg["stops"]["long"] == "budget"
+    assert agg["headline"]["decode"] == ["short"] and not any("long: invalid" in f for f in agg["flags"])
+    assert any(n.startswith("long: skipped: estimated") for n in agg["notes"])
+    assert any(n.startswith("long: estimated") for n in agg["notes"])  # the estimate is shown
+    rows = {r["scenario"]: r for r in report.scenario_rows(agg)}
+    assert rows["long"]["status"] == "skipped" and rows["short"]["stop"] in tr.STOPS and rows["short"]["interval"].startswith("±")
+    run = {"tasks": [dict(short, suite="speed"), dict(long, suite="speed")], "speed": agg}
+    assert score_run(run)["suites"]["speed"]["n"] == 1  # the skipped scenario counts nowhere
+    from benchloop.report import to_markdown
+
+    assert "long: skipped: estimated" in to_markdown({"run_id": "x", "speed": agg, "scores": {}})
+
+
+def test_long_scenario_is_priced_before_it_starts_and_shows_what_it_took(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.05, token_delay_s=0.01)))
+    rec = run_task(scenario(prompt_tokens=96, name="long", tid="sp-003"), _adaptive(ep.url, trials=3))
+    sp = rec["speed"]
+    assert rec["passed"] and sp["estimate"]["source"].startswith("a calibration request")
+    assert sp["estimate"]["min_s"] > 0 and sp["elapsed_s"] > 0
+    agg = report.aggregate([rec], {"model": {"size_bytes": 1e6}})
+    line = next(n for n in agg["notes"] if n.startswith("long: estimated"))
+    assert "took" in line and agg["elapsed_s"] == sp["elapsed_s"]
+    csv = report.csv_rows({"run_id": "r", "speed": agg})
+    assert any(row[2] == "ttft_ms_interval_pct" for row in csv)
+
+
+def test_later_warmups_are_short_and_the_fixed_plan_keeps_full_ones(scripted):
+    ep = scripted(timed(Reply(content=WORDS16, first_delay_s=0.02, token_delay_s=0.005)))
+    p = make_provider("openai_compat", ep.url)
+    first = run_task(scenario(prompt_tokens=32, warmup=1), _adaptive(ep.url, p, trials=3))
+    second = run_task(scenario(prompt_tokens=64, warmup=1, name="medium", tid="sp-002"), _adaptive(ep.url, p, trials=3))
+    assert first["speed"]["warmup"][0]["max_tokens"] == 16 and second["speed"]["warmup"][0]["max_tokens"] == tr.WARM_TOKENS
+    assert second["speed"]["estimate"]["source"].startswith("measured in this worker (short)")
+    fixed = _adaptive(ep.url, p, trials=4, speed_fixed=True)
+    rec = run_task(scenario(prompt_tokens=64, warmup=1, name="medium", tid="sp-002"), fixed)
+    assert rec["speed"]["warmup"][0]["max_tokens"] == 16 and rec["speed"]["trials"] == 4 and rec["speed"]["stop"] == "fixed"

@@ -43,6 +43,11 @@ def validate(task: dict):
     for f in ("warmup", "rounds"):
         if f in task and not (isinstance(task[f], int) and 0 <= task[f] <= 10):
             return (f, "must be an integer from 0 to 10")
+    if "min_trials" in task and not (isinstance(task["min_trials"], int) and 1 <= task["min_trials"] <= 10):
+        return ("min_trials", "must be an integer from 1 to 10")
+    sp = task.get("settle_pct")
+    if "settle_pct" in task and not (isinstance(sp, (int, float)) and not isinstance(sp, bool) and 0.1 <= sp <= 50):
+        return ("settle_pct", "must be a number from 0.1 to 50 (percent of the median)")
     return None
 
 

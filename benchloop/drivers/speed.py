@@ -147,7 +147,7 @@ def _rate_probe(conv, server: dict, extra: dict, n_ctx: int | None) -> tuple[dic
 def _scenario(task: dict, conv, ex: Exchange) -> None:
     """Warm-up, then adaptive trials (see :mod:`benchloop.speed.trials`); the time it
     takes counts against the worker's ``--speed-budget``."""
-    plan = Plan.from_settings(conv.settings)
+    plan = Plan.from_settings(conv.settings, task)
     clock = clock_for(conv.provider)
     t_start = time.perf_counter()
     try:

@@ -51,16 +51,18 @@ class Plan:
     fixed: bool = False  # exactly max_trials trials and full warm-ups (the pre-speed-2 plan)
 
     @classmethod
-    def from_settings(cls, settings: dict | None) -> "Plan":
-        """``--trials`` is the maximum, ``--speed-budget`` the suite's cap; the setting
+    def from_settings(cls, settings: dict | None, task: dict | None = None) -> "Plan":
+        """``--trials`` is the maximum, ``--speed-budget`` the suite's cap; the task may
+        set ``min_trials`` and ``settle_pct`` (tasks/speed.yaml states both). The setting
         ``speed_fixed`` (no flag: the adaptive benchmark's baseline) runs exactly
         ``--trials`` trials."""
-        s = settings or {}
+        s, t = settings or {}, task or {}
         most = max(1, int(s.get("trials") or 5))
         budget = s.get("speed_budget")
         budget = float(budget) if budget not in (None, "") and float(budget) > 0 else None
         fixed = bool(s.get("speed_fixed"))
-        return cls(min_trials=most if fixed else min(MIN_TRIALS, most), max_trials=most, budget_s=budget, fixed=fixed)
+        least = most if fixed else min(int(t.get("min_trials", MIN_TRIALS)), most)
+        return cls(min_trials=least, max_trials=most, target_pct=float(t.get("settle_pct", TARGET_PCT)), budget_s=budget, fixed=fixed)
 
     def to_dict(self) -> dict:
         return {"min_trials": self.min_trials, "max_trials": self.max_trials, "target_pct": self.target_pct, "budget_s": self.budget_s, "fixed": self.fixed}
