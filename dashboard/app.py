@@ -9,7 +9,8 @@ module                 role
 ``pages.py``           the HTML page (token + leaderboard inlined) and ``/static``
 ``runs_api.py``        runs: list, one run, one task, delete, compare
 ``leaderboard_api.py`` the local leaderboard; the self-hosted leaderboard's submissions
-``bench_api.py``       suites, model discovery, benchmark jobs (``jobs.py``)
+``bench_api.py``       suites, model discovery, benchmark and sweep jobs (``jobs.py``)
+``sweeps_api.py``      sweeps: list, one sweep's matrix with cell → run links
 ``chat_api.py``        chat, streamed through the provider's ``on_delta`` callback
 ``index.py``           the SQLite index over the run store
 ``views.py``           pure shaping of runs for pages (trim, leaderboard, compare)
@@ -42,7 +43,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from benchloop import __version__
-from benchloop.dashboard import bench_api, chat_api, leaderboard_api, pages, runs_api
+from benchloop.dashboard import bench_api, chat_api, leaderboard_api, pages, runs_api, sweeps_api
 from benchloop.dashboard.context import Dashboard
 from benchloop.dashboard import guard
 from benchloop.dashboard.guard import Guard, is_loopback_host
@@ -128,7 +129,7 @@ def create_app(
 
     app.openapi = openapi
 
-    for role in (pages, runs_api, leaderboard_api, bench_api, chat_api):
+    for role in (pages, runs_api, leaderboard_api, bench_api, chat_api, sweeps_api):
         app.include_router(role.router(dash))
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
