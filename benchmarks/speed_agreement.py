@@ -13,6 +13,10 @@ The machine's load average is printed beside them: on a shared box, other proces
 load moves decode speed from one request to the next; the client/server ratio is
 immune to that (both clocks time the same tokens), run-to-run agreement is not.
 
+Trials are the suite's own adaptive ones (3 to ``--trials``, stopping at ±2%); each
+line says how many ran and why they stopped. ``benchmarks/speed_adaptive.py`` compares
+that plan with the fixed one.
+
     python benchmarks/speed_agreement.py [--trials 5] [--scenarios short,medium,long] [--ctx 8192] [--threads N] [--json out.json]
 """
 from __future__ import annotations
@@ -35,7 +39,7 @@ def one_pass(ctx, tasks) -> list[dict]:
         rec["pass_s"] = round(time.perf_counter() - t0, 1)
         recs.append(rec)
         sp = rec.get("speed") or {}
-        print(f"  {t['id']} {sp.get('scenario')}: decode {sp.get('decode_tok_s')} tok/s, server {sp.get('server_decode_tok_s')}, TTFT {sp.get('ttft_ms')} ms, prompt {sp.get('prompt_tokens')} tok, valid {sp.get('valid')}, {rec['pass_s']} s, load {os.getloadavg()[0]:.1f}", flush=True)
+        print(f"  {t['id']} {sp.get('scenario')}: decode {sp.get('decode_tok_s')} tok/s, server {sp.get('server_decode_tok_s')}, TTFT {sp.get('ttft_ms')} ms, prompt {sp.get('prompt_tokens')} tok, valid {sp.get('valid')}, {sp.get('trials')} trials ({sp.get('stop')}), {rec['pass_s']} s, load {os.getloadavg()[0]:.1f}", flush=True)
     return recs
 
 
