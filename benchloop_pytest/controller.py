@@ -29,7 +29,8 @@ class Controller:
         self.remote = remote
         self.t0 = time.perf_counter()
         self.marks: dict[str, float] = {}  # phase -> perf_counter(), for the run's "timings_ms"
-        self.records: list[dict] = []
+        self.spent: dict[str, float] = {}  # work -> seconds spent on it in all, for "timings_ms"
+        self.lines: list[str] = []  # this session's records as written to tasks.jsonl (compact: parsed again only at the end)
         self.expected: dict[str, tuple[str, str]] = {}  # nodeid -> (suite, task_id)
         self.listeners = []  # callables(record) — the CLI's progress display
         self.model_wait_s = 0.0
@@ -97,7 +98,11 @@ class Controller:
         return {"endpoint": self.endpoint, "run_id": self.run_id, "run_deadline_at": self.run_deadline_at, "done": sorted(self.done)}
 
     def secret_values(self) -> list[str]:
-        return startup.secret_values(self.settings, self.endpoint)
+        """Fixed once the endpoint is known: worked out once, not per record."""
+        cached = getattr(self, "_secrets", None)
+        if cached is None or cached[0] != self.endpoint:
+            cached = self._secrets = (self.endpoint, startup.secret_values(self.settings, self.endpoint))
+        return cached[1]
 
     def _save_meta(self):
         from benchloop.artifact import redact
@@ -106,14 +111,30 @@ class Controller:
 
     # ---- plan -------------------------------------------------------------------------
     def _suites(self, names):
+        """Each task file as this process already loaded and validated it: the worker
+        registered beside the controller holds them (loading one again is a YAML parse
+        and every checker's ``validate``, ~10 ms a suite)."""
+        worker = self.config.pluginmanager.get_plugin("benchloop-worker")
+        if worker is not None:
+            return {n: worker.suite(n) for n in names}
         from benchloop.tasks import load_suite
 
         return {n: load_suite(n) for n in names}
 
     def _manifest(self, keys) -> dict:
-        from benchloop.receipts import build_manifest
+        """The manifest of a set of (suite, task id) keys, built once per distinct set
+        (the plan and the finished run usually name the same tasks)."""
+        keys = frozenset(keys)
+        cache = getattr(self, "_manifests", None)
+        if cache is None:
+            cache = self._manifests = {}
+        if keys not in cache:
+            from benchloop.receipts import build_manifest
 
-        return build_manifest(keys, self._suites({s for s, _ in keys}), harness=self.settings.harness, max_tokens=self.settings.max_tokens)
+            t = time.perf_counter()
+            cache[keys] = build_manifest(keys, self._suites({s for s, _ in keys}), harness=self.settings.harness, max_tokens=self.settings.max_tokens)
+            self.spent["manifest"] = self.spent.get("manifest", 0.0) + time.perf_counter() - t
+        return cache[keys]
 
     def _write_plan(self):
         """Record in meta.json the manifest of every task this run will run, before the
@@ -154,16 +175,19 @@ class Controller:
         raw = getattr(report, "benchloop_record", None)
         if not raw:
             return
-        from benchloop.artifact import redact
+        from benchloop.artifact import record_line, redact
 
+        t = time.perf_counter()
+        self.marks.setdefault("first_task_done", t)
+        self.marks["last_task_done"] = t
         rec = redact(json.loads(raw), self.secret_values())  # the one place a record is redacted
         rec["nodeid"] = report.nodeid
-        self.marks.setdefault("first_task_done", time.perf_counter())
-        self.marks["last_task_done"] = time.perf_counter()
-        self.records.append(rec)
+        line = record_line(rec)
+        self.lines.append(line)
         self.model_wait_s += (rec.get("model_wait_ms") or rec.get("latency_ms") or 0) / 1000.0
         if self.writer is not None:
-            self.writer.append(rec)
+            self.writer.append_line(line)
+        self.spent["keep_records"] = self.spent.get("keep_records", 0.0) + time.perf_counter() - t
         for fn in self.listeners:
             try:
                 fn(rec)
@@ -184,7 +208,7 @@ class Controller:
 
         if self.writer is None or self.run is not None:
             return
-        if not self.records and not self.expected and self.resume is None:
+        if not self.lines and not self.expected and self.resume is None:
             # nothing was measured (usage or collection error): leave no empty run behind
             import shutil
 
@@ -192,7 +216,7 @@ class Controller:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.writer = None
             return
-        records = self.prior_records + self.records
+        records = self.prior_records + [json.loads(line) for line in self.lines]
         planned = set(self.expected.values()) | self.plan_keys
         keys = planned | {(r["suite"], r["task_id"]) for r in records if r.get("suite") and r.get("task_id")}
         now = time.perf_counter()
@@ -211,6 +235,8 @@ class Controller:
             out["engine_load"] = round(self.engine.load_ms, 1)  # a duration, as is machine_probe
         if getattr(self, "probe_ms", None) is not None:
             out["machine_probe"] = round(self.probe_ms, 1)
+        for k, v in self.spent.items():  # durations, summed over the session
+            out[k] = round(1000 * v, 1)
         return out
 
     def pytest_terminal_summary(self, terminalreporter):
