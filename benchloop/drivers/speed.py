@@ -201,6 +201,8 @@ def _measure(task: dict, conv, ex: Exchange, plan: Plan, clock, t_start: float) 
         _skip(task, ex, remote=remote, plan=plan, est=est, left_s=left, target=target, max_tokens=max_tokens, notes=[n for n in (sized[2], _workers_note()) if n], t_start=t_start)
         return
     server, builder, cal, notes, setup_flags = _setup(task, conv, max_tokens, sized)
+    if rate_probe is not None and est is None:
+        notes.append(f"not priced before it started: the calibration request measured no rates ({rate_probe.get('error') or 'too short to time'})")
     expected = cal["prompt_tokens"]
     extra = request_extra(server, prompt_tokens=expected, max_tokens=max_tokens)
 
