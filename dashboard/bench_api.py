@@ -1,6 +1,9 @@
 """Starting benchmarks from the browser: what can be run (suites, harnesses, models
 found on local servers and added endpoints), and the jobs themselves (start, list,
-follow live, cancel). A job is a ``benchloop run`` subprocess (see ``jobs.py``).
+follow live, cancel). A job is a ``benchloop run`` subprocess (see ``jobs.py``), or,
+for a body with ``"kind": "sweep"``, a ``benchloop sweep`` of every picked model ×
+harness: checked by ``benchloop.sweep``'s own planning before any job exists, so an
+axis value that cannot run is one message listing every problem.
 
 Model discovery probes local ports, so it is off when the dashboard listens beyond
 this machine; a probe never carries the user's API key.
@@ -19,7 +22,8 @@ from pydantic import BaseModel, Field
 from benchloop.catalog import PROFILES, PROVIDERS
 from benchloop.dashboard.context import Dashboard, RunId, answers, bad, check_run_id
 from benchloop.dashboard.jobs import SSE_HEADERS
-from benchloop.dashboard.jobspec import JobBusy, JobError, estimate, expected_total, preflight, runnable_suites, validate_spec
+from benchloop.dashboard.jobspec import (JobBusy, JobError, estimate, expected_total, matrix_text, preflight, refusal, runnable_suites, sweep_estimate, sweep_plan,
+                                          validate_spec, validate_sweep_spec)
 
 DEFAULT_PROBES = (
     ("Ollama", "ollama", "http://127.0.0.1:11434"),
@@ -31,6 +35,7 @@ DEFAULT_PROBES = (
 
 
 class JobRequest(BaseModel):
+    kind: Literal["run"] = Field("run", description="run: one benchmark run (the default); see SweepRequest for a sweep")
     model: str = Field(description="model name, or smollm2-135m / a .gguf path with provider llamacpp")
     provider: str = Field("ollama", description="ollama, openai_compat or llamacpp")
     endpoint: str | None = Field(None, description="server URL (not for llamacpp)")
@@ -45,6 +50,25 @@ class JobRequest(BaseModel):
     concurrency: str | None = Field(None, description="speed suite concurrency sweep levels, e.g. 1,2,4")
     remote: bool | None = None
     api_key: Any = Field(None, description="key for a remote endpoint; passed to the run's environment only, never stored or echoed")
+
+
+class ModelChoice(BaseModel):
+    model: str = Field(min_length=1, max_length=300, description="model name, or smollm2-135m / a .gguf path with provider llamacpp")
+    provider: str = Field("ollama", max_length=40, description="ollama, openai_compat or llamacpp")
+    endpoint: str | None = Field(None, max_length=500, description="server URL (not for llamacpp)")
+
+
+class SweepRequest(BaseModel):
+    kind: Literal["sweep"] = Field(description="a sweep: every model × every harness, each cell an ordinary run")
+    models: list[ModelChoice] = Field(min_length=1, max_length=12, description="the models, each with its own provider and endpoint")
+    harnesses: list[str] = Field(default_factory=lambda: ["raw"], min_length=1, max_length=8)
+    suites: list[str] | str = Field(default_factory=list, description="suites of every cell (empty: all)")
+    profile: str | None = Field(None, description="quick, core or full")
+    tasks: list[str] | str = Field(default_factory=list, description="exact task ids")
+    max_tokens: int | None = None
+    parallel: int | None = Field(None, description="parallel workers inside each cell")
+    timeout: float | None = None
+    api_key: Any = Field(None, description="key for remote endpoints; passed to the sweep's environment only, never stored or echoed")
 
 
 class EndpointRequest(BaseModel):
@@ -149,20 +173,54 @@ def router(dash: Dashboard) -> APIRouter:
         except JobError as exc:
             bad(str(exc))
 
-    @r.post("/api/jobs/check", tags=["benchmark"], summary="Check a benchmark before starting it: endpoint and model, task count, time estimate",
+    def planned(body: SweepRequest) -> tuple[dict, str | None, list[dict], list[str]]:
+        try:
+            spec, key = validate_sweep_spec(body.model_dump(), available_suites=runnable_suites())
+            cells, problems = sweep_plan(spec, key)
+        except JobError as exc:
+            bad(str(exc))
+        return spec, key, cells, problems
+
+    def earlier_runs(model: str) -> list[dict]:
+        return dash.index.query(filters={"model": [model], "status": ["complete"]}, limit=20)["items"]
+
+    def check_sweep(body: SweepRequest) -> dict:
+        spec, _key, cells, problems = planned(body)
+        per_cell = expected_total(spec)
+        axes = {"model": list(dict.fromkeys(str(c["values"].get("model")) for c in cells)), "harness": spec["harnesses"]}
+        return {"ok": not problems, "message": refusal(problems) if problems else "ready", "problems": problems, "cells": len(cells), "cell_names": [c["name"] for c in cells],
+                "axes": axes, "tasks_per_cell": per_cell, "total": per_cell * len(cells) if per_cell else None, "running": jobs.busy(), **sweep_estimate(spec, cells, per_cell, earlier_runs)}
+
+    def start_sweep(body: SweepRequest) -> dict:
+        spec, key, cells, problems = planned(body)
+        running = jobs.busy()
+        if running:
+            bad(str(JobBusy(running)), 409)
+        if problems:
+            bad(refusal(problems))
+        try:
+            return jobs.start_sweep(spec, matrix_text(spec), key, cells=len(cells)).public()
+        except JobBusy as exc:
+            bad(str(exc), 409)
+
+    @r.post("/api/jobs/check", tags=["benchmark"], summary="Check a benchmark or a sweep before starting it: endpoints and models, task and cell count, time estimate",
             responses={400: {"description": "the request is not a valid benchmark"}, 403: {"description": "control is disabled (bound beyond loopback) or the token is missing"}})
-    def check_job(body: JobRequest):
+    def check_job(body: JobRequest | SweepRequest):
         dash.need_control()
+        if isinstance(body, SweepRequest):
+            return check_sweep(body)
         spec, key = checked(body)
         total = expected_total(spec)
         earlier = dash.index.query(filters={"model": [spec["model"]], "status": ["complete"]}, limit=20)["items"]
         problem = preflight(spec, key)
         return {"ok": problem is None, "message": problem or "ready", "total": total, "running": jobs.busy(), **estimate(spec, total, earlier)}
 
-    @r.post("/api/jobs", tags=["benchmark"], summary="Start a benchmark (a benchloop run subprocess); refused while one runs",
-            responses={400: {"description": "invalid request, or the endpoint or model is not there (no job is created)"}, 403: {"description": "control is disabled or the token is missing"}, 409: {"description": "a benchmark is already running"}})
-    def start_job(body: JobRequest):
+    @r.post("/api/jobs", tags=["benchmark"], summary="Start a benchmark (a benchloop run subprocess) or a sweep (benchloop sweep); refused while one runs",
+            responses={400: {"description": "invalid request, or an endpoint, model or other axis value cannot run (no job is created)"}, 403: {"description": "control is disabled or the token is missing"}, 409: {"description": "a benchmark is already running"}})
+    def start_job(body: JobRequest | SweepRequest):
         dash.need_control()
+        if isinstance(body, SweepRequest):
+            return start_sweep(body)
         spec, key = checked(body)
         running = jobs.busy()
         if running:

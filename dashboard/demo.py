@@ -140,6 +140,65 @@ def write_run(runs_dir: str | Path, run: dict, *, tasks_jsonl: bool = True) -> P
     return d
 
 
+DEMO_RATES = {"qwen3:8b/raw": 0.85, "qwen3:8b/hermes": 0.8, "qwen3:8b/qwen": 0.9, "qwen3:8b/pi": 0.5,
+              "llama3.1:8b/raw": 0.55, "llama3.1:8b/hermes": 0.45, "llama3.1:8b/qwen": 0.35, "llama3.1:8b/pi": 0.4}
+
+
+def synthetic_sweep(
+    runs_dir: str | Path,
+    sweep_id: str = "sweep-20260201-070000-d3m0ab",
+    *,
+    models: tuple = ("qwen3:8b", "llama3.1:8b"),
+    harnesses: tuple = ("raw", "hermes", "qwen", "pi"),
+    pass_rates: dict | None = None,
+    unfinished: dict | None = None,
+    suites: dict | None = None,
+    created_at: datetime | None = None,
+) -> dict:
+    """A sweep of synthetic runs (models × harnesses on one Ollama), with the
+    ``sweep.json`` ``benchloop sweep`` writes, its answer computed by the real
+    :func:`benchloop.sweep_stats.analyze`. ``pass_rates`` maps a cell name
+    (``model/harness``) to its pass rate; ``unfinished`` maps a cell name to
+    ``pending``, ``running`` (a run with half its tasks) or ``failed`` (no run)."""
+    from benchloop import sweep as sw
+    from benchloop import sweep_run as sr
+    from benchloop.sweep_stats import analyze
+
+    suites = suites or {"reasonmath": 20, "toolcall": 12}
+    unfinished = unfinished or {}
+    plan = {"axes": {"model": list(models), "harness": list(harnesses)}, "per_value": {},
+            "settings": {"provider": "ollama", "endpoint": "http://127.0.0.1:11434", "profile": "quick", "suites": ",".join(suites)}}
+    cells = sw.expand(plan)
+    for c in cells:
+        c["group"] = "http://127.0.0.1:11434"
+    doc = sr.new_sweep(plan, cells, sweep_id=sweep_id, rows=None, cols=None)
+    created = created_at or datetime(2026, 2, 1, 7, tzinfo=timezone.utc)
+    doc["created_at"] = created.isoformat(timespec="milliseconds")
+    for i, cell in enumerate(doc["cells"]):
+        state = unfinished.get(cell["name"])
+        if state in ("pending", "failed"):
+            cell["status"] = state
+            continue
+        cell["run_id"] = sr.cell_run_id(sweep_id, cell)
+        rate = (pass_rates or DEMO_RATES).get(cell["name"], 0.6)
+        rng = random.Random(i)
+        # task j passes below the cell's rate on one fixed ordering: a better cell passes a superset (clean paired tests)
+        recs = [task_record(s, n, passed=((37 * j) % 100) / 100 < rate, latency_ms=rng.uniform(300, 2500)) for j, (s, n) in enumerate((s, n) for s, k in suites.items() for n in range(1, k + 1))]
+        if state == "running":
+            recs = recs[: len(recs) // 2]
+        run = synthetic_run(cell["run_id"], model=cell["axes"]["model"], harness=cell["axes"]["harness"], tasks=recs, suites=suites, seed=i,
+                            started_at=created + timedelta(minutes=4 * i), decode_tok_s=round(60.0 - 9 * models.index(cell["axes"]["model"]) + 3 * harnesses.index(cell["axes"]["harness"]), 1),
+                            status="incomplete" if state == "running" else "complete")
+        write_run(runs_dir, run)
+        cell["status"] = state or "complete"
+        cell["wall_s"] = 180.0
+        cell["attempts"] = [{"at": run["started_at"], "action": "run", "run_id": cell["run_id"], "exit_code": 1, "wall_s": 180.0}]
+    doc["status"] = "running" if any(unfinished.get(c["name"]) in ("pending", "running") for c in doc["cells"]) else "complete" if not unfinished else "incomplete"
+    doc["result"] = analyze(doc, sr.load_cell_runs(doc, str(runs_dir)))
+    sr.write_sweep(doc, sr.sweep_dir(runs_dir, sweep_id))
+    return doc
+
+
 class ServedApp:
     """An ASGI app served by real uvicorn on a free loopback port, in a thread.
 

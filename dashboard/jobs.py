@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchloop.artifact import new_run_id, utcnow, valid_run_id
-from benchloop.dashboard.jobspec import JobBusy, JobError, build_argv, expected_total, runnable_suites, validate_spec  # noqa: F401  (re-exported)
+from benchloop.dashboard.jobspec import JobBusy, JobError, build_argv, build_sweep_argv, expected_total, runnable_suites, validate_spec  # noqa: F401  (re-exported)
 
 MAX_LOG_TAIL = 4000
 
@@ -52,18 +52,42 @@ class Job:
     message: str = ""
     cancel_requested: bool = False
     pid: int | None = None
+    kind: str = "run"  # run: a `benchloop run`; sweep: a `benchloop sweep` (run_id is the sweep id)
     proc: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
     def run_dir(self) -> Path:
         return Path(self.runs_dir) / self.run_id
 
+    @property
+    def sweep_json(self) -> Path:
+        return Path(self.runs_dir) / ".sweeps" / self.run_id / "sweep.json"
+
+    def sweep_doc(self) -> dict | None:
+        try:
+            doc = json.loads(self.sweep_json.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError):
+            return None
+        return doc if isinstance(doc, dict) and isinstance(doc.get("cells"), list) else None
+
+    def running_cells(self) -> set[str]:
+        """The run ids of a running sweep's cells that run now."""
+        doc = self.sweep_doc() if self.kind == "sweep" and self.state == "running" else None
+        return {c["run_id"] for c in (doc or {}).get("cells") or [] if isinstance(c, dict) and c.get("status") == "running" and isinstance(c.get("run_id"), str)}
+
     def saved(self) -> dict:
         """What jobs.json keeps (no key was ever part of a job)."""
-        return {k: getattr(self, k) for k in ("run_id", "spec", "argv", "total", "log_path", "started_at", "ended_at", "returncode", "state", "message", "cancel_requested", "pid")}
+        return {k: getattr(self, k) for k in ("run_id", "spec", "argv", "total", "log_path", "started_at", "ended_at", "returncode", "state", "message", "cancel_requested", "pid", "kind")}
 
     def public(self) -> dict:
+        if self.kind == "sweep":  # progress in cells, from sweep.json
+            doc = self.sweep_doc() or {}
+            cells = [c for c in doc.get("cells") or [] if isinstance(c, dict)]
+            done = sum(1 for c in cells if c.get("status") in ("complete", "incomplete", "failed"))
+            return {"run_id": self.run_id, "kind": "sweep", "spec": self.spec, "total": len(cells) or self.total, "started_at": self.started_at, "ended_at": self.ended_at,
+                    "returncode": self.returncode, "state": self.state, "message": self.message, "done": done}
         return {
+            "kind": "run",
             "run_id": self.run_id,
             "spec": self.spec,
             "total": self.total,
@@ -174,7 +198,8 @@ class JobManager:
                     continue
                 job = Job(run_id=d["run_id"], runs_dir=self.runs_dir, spec=d["spec"], argv=list(d.get("argv") or []), total=d.get("total"), log_path=str(d.get("log_path") or ""),
                           started_at=str(d.get("started_at") or ""), ended_at=d.get("ended_at"), returncode=d.get("returncode"), state=str(d.get("state") or "failed"),
-                          message=str(d.get("message") or ""), cancel_requested=bool(d.get("cancel_requested")), pid=d.get("pid") if isinstance(d.get("pid"), int) else None)
+                          message=str(d.get("message") or ""), cancel_requested=bool(d.get("cancel_requested")), pid=d.get("pid") if isinstance(d.get("pid"), int) else None,
+                          kind="sweep" if d.get("kind") == "sweep" else "run")
             except (TypeError, ValueError):
                 continue
             self.jobs[job.run_id] = job
@@ -186,8 +211,8 @@ class JobManager:
                     job.message = job.message if job.state != "failed" else "the dashboard stopped while this benchmark ran; " + (job.message or "no artifact")
 
     def busy(self) -> str | None:
-        """The run id of the benchmark running now, if any."""
-        running = sorted(self.active_ids())
+        """The run (or sweep) id of the benchmark running now, if any."""
+        running = sorted(rid for rid, j in list(self.jobs.items()) if j.state == "running")
         return running[0] if running else None
 
     def log_dir(self) -> Path:
@@ -202,16 +227,35 @@ class JobManager:
             raise JobBusy(running)
         run_id = new_run_id(spec["model"])
         assert valid_run_id(run_id)
-        argv = build_argv(spec, run_id, self.runs_dir)
+        return self._launch(Job(run_id=run_id, runs_dir=self.runs_dir, spec=spec, argv=[], total=expected_total(spec), log_path=str(self.log_dir() / f"{run_id}.log")),
+                            build_argv(spec, run_id, self.runs_dir), api_key)
+
+    def start_sweep(self, spec: dict, matrix: str, api_key: str | None = None, *, cells: int | None = None) -> Job:
+        """Start ``benchloop sweep`` on the matrix text (kept in ``.jobs/<sweep id>.yaml``);
+        :class:`JobBusy` while another benchmark or sweep runs (one at a time: two would
+        share the hardware and spoil each other's speed numbers)."""
+        from benchloop.sweep_run import new_sweep_id
+
+        running = self.busy()
+        if running:
+            raise JobBusy(running)
+        sweep_id = new_sweep_id()
+        assert valid_run_id(sweep_id)
+        path = self.log_dir() / f"{sweep_id}.yaml"
+        path.write_text(matrix, encoding="utf-8")
+        job = Job(run_id=sweep_id, runs_dir=self.runs_dir, spec=spec, argv=[], total=cells, log_path=str(self.log_dir() / f"{sweep_id}.log"), kind="sweep")
+        return self._launch(job, build_sweep_argv(spec, sweep_id, self.runs_dir, str(path)), api_key)
+
+    def _launch(self, job: Job, argv: list[str], api_key: str | None) -> Job:
+        run_id = job.run_id
+        job.argv = argv[1:]
         env = dict(os.environ)
         env.pop("BENCHLOOP_API_KEY", None)
         if api_key:
             env["BENCHLOOP_API_KEY"] = api_key  # the subprocess's environment only
         env["PYTHONUNBUFFERED"] = "1"
         env.pop("BENCHLOOP_PROGRESS", None)
-        log_path = self.log_dir() / f"{run_id}.log"
-        job = Job(run_id=run_id, runs_dir=self.runs_dir, spec=spec, argv=argv[1:], total=expected_total(spec), log_path=str(log_path))
-        log = open(log_path, "wb")
+        log = open(job.log_path, "wb")
         try:
             kw = {"start_new_session": True} if os.name == "posix" else {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
             job.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, **kw)
@@ -240,7 +284,10 @@ class JobManager:
         job.ended_at = job.ended_at or utcnow()
         status = None
         rj = job.run_dir / "run.json"
-        if rj.exists():
+        if job.kind == "sweep":
+            status = (job.sweep_doc() or {}).get("status")
+            status = status if status in ("complete", "incomplete") else None
+        elif rj.exists():
             try:
                 status = json.loads(rj.read_text(encoding="utf-8")).get("status")
             except (OSError, ValueError, AttributeError):
@@ -250,10 +297,10 @@ class JobManager:
             job.message = "cancelled; the run keeps the tasks it finished and says incomplete"
         elif status in ("complete", "incomplete"):
             job.state = status
-            job.message = f"run {status}"
+            job.message = f"{job.kind} {status}"
         else:
             job.state = "failed"
-            job.message = self.log_tail(job) or (f"benchloop run exited with status {rc}" if rc is not None else "benchloop run ended without an artifact")
+            job.message = self.log_tail(job) or (f"benchloop {job.kind} exited with status {rc}" if rc is not None else f"benchloop {job.kind} ended without an artifact")
 
     def log_tail(self, job: Job) -> str:
         """The last lines the subprocess printed (for a failed start: its one-line reason)."""
@@ -280,7 +327,12 @@ class JobManager:
         return [j.public() for j in sorted(jobs, key=lambda j: j.started_at, reverse=True)]
 
     def active_ids(self) -> set[str]:
-        return {rid for rid, j in list(self.jobs.items()) if j.state == "running"}
+        """Run ids running now: benchmark jobs, and the cells a running sweep runs."""
+        out = set()
+        for rid, j in list(self.jobs.items()):
+            if j.state == "running":
+                out |= j.running_cells() if j.kind == "sweep" else {rid}
+        return out
 
     def cancel(self, run_id: str) -> Job | None:
         """Ctrl-C first (pytest finishes the session and writes an ``incomplete``

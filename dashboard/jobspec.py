@@ -194,3 +194,139 @@ def preflight(spec: dict, api_key: str | None, *, timeout: float = 3.0) -> str |
         return f"{url} answers but offers no models yet."
     listed = ", ".join(models[:8]) + (f" and {len(models) - 8} more" if len(models) > 8 else "")
     return f"{url} does not offer the model '{model}'. It offers: {listed}."
+
+
+# ------------------------------------------------------------------------ sweeps
+MAX_SWEEP_MODELS = 12
+MAX_SWEEP_CELLS = 64
+
+
+def _one_line(v, limit: int) -> bool:
+    return isinstance(v, str) and 0 < len(v.strip()) <= limit and not any(ord(c) < 32 for c in v)
+
+
+def validate_sweep_spec(body: dict, *, available_suites: list[str]) -> tuple[dict, str | None]:
+    """Check the shape of a sweep request: ``models`` (each a model with its provider and
+    endpoint, as the model list offers them), ``harnesses``, and the settings of every
+    cell. Whether each value can *run* (a known harness, a model its server offers) is
+    :func:`benchloop.sweep.check`'s to say, in :func:`sweep_plan`."""
+    if not isinstance(body, dict):
+        raise JobError("the request body must be a JSON object")
+    models = body.get("models")
+    if not isinstance(models, list) or not models:
+        raise JobError("pick at least one model")
+    if len(models) > MAX_SWEEP_MODELS:
+        raise JobError(f"at most {MAX_SWEEP_MODELS} models in one sweep")
+    out = []
+    for m in models:
+        if not isinstance(m, dict) or not _one_line(m.get("model"), 300):
+            raise JobError("each model needs a name (up to 300 characters, one line)")
+        provider = m.get("provider") or "ollama"
+        if not isinstance(provider, str) or not re.fullmatch(r"[a-z_]{1,40}", provider):
+            raise JobError("provider must be a name such as ollama, openai_compat or llamacpp")
+        endpoint = m.get("endpoint") or None
+        if provider == "llamacpp":
+            endpoint = None
+        elif not isinstance(endpoint, str) or not endpoint.startswith(("http://", "https://")) or len(endpoint) > 500 or any(c.isspace() for c in endpoint):
+            raise JobError(f"the endpoint of {m['model'].strip()!r} must be an http:// or https:// URL")
+        choice = {"model": m["model"].strip(), "provider": provider, "endpoint": endpoint.rstrip("/") if endpoint else None}
+        if choice in out:
+            raise JobError(f"{choice['model']!r} is picked twice")
+        out.append(choice)
+    harnesses = body.get("harnesses") or ["raw"]
+    if isinstance(harnesses, str):
+        harnesses = [x.strip() for x in harnesses.split(",") if x.strip()]
+    if not isinstance(harnesses, list) or not harnesses or len(harnesses) > 8 or not all(isinstance(x, str) and SUITE_NAME.match(x) for x in harnesses):
+        raise JobError("harnesses must be a list of harness names")
+    one = {k: body.get(k) for k in ("suites", "profile", "tasks", "max_tokens", "parallel", "timeout", "api_key")}
+    run, key = validate_spec(dict(one, model="m", provider="llamacpp"), available_suites=available_suites, available_harnesses=["raw"])
+    spec = {"kind": "sweep", "models": out, "harnesses": list(dict.fromkeys(harnesses))}
+    spec.update({k: run[k] for k in ("suites", "profile", "tasks", "max_tokens", "parallel", "timeout") if run.get(k) not in (None, [])})
+    return spec, key
+
+
+def matrix_text(spec: dict) -> str:
+    """The sweep as a matrix file (``benchloop sweep matrix.yaml``): the form's plan and
+    the job's subprocess read the very same text. Each model carries its own provider
+    and endpoint; one model name on several servers is a model × endpoint sweep."""
+    import yaml
+
+    models = spec["models"]
+    names = [m["model"] for m in models]
+    doc: dict = {}
+    if len(set(names)) == len(names):
+        doc["axes"] = {"model": [{m["model"]: {k: m[k] for k in ("provider", "endpoint") if m[k]}} for m in models]}
+    else:
+        ms, eps = list(dict.fromkeys(names)), list(dict.fromkeys(m["endpoint"] for m in models))
+        providers = {m["provider"] for m in models}
+        if len(providers) != 1 or None in eps or {(m["model"], m["endpoint"]) for m in models} != {(a, b) for a in ms for b in eps}:
+            raise JobError("a model picked on several servers needs every picked model on every one of those servers (one provider), so each combination is a cell")
+        doc["provider"] = providers.pop()
+        doc["axes"] = {"model": ms, "endpoint": eps}
+    doc["axes"]["harness"] = spec["harnesses"]
+    if spec.get("suites"):
+        doc["suites"] = ",".join(spec["suites"])
+    for key, name in (("profile", "profile"), ("tasks", "task"), ("max_tokens", "max-tokens"), ("timeout", "timeout")):
+        if spec.get(key) not in (None, []):
+            doc[name] = spec[key]
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def sweep_plan(spec: dict, api_key: str | None) -> tuple[list[dict], list[str]]:
+    """The cells of a sweep and every reason it cannot start, from ``benchloop.sweep``'s
+    own planning and checks (endpoints are asked, at the same time, once each)."""
+    import os
+
+    from benchloop import sweep as sw
+
+    try:
+        plan = sw.plan_from_matrix(matrix_text(spec), "the sweep form")
+        cells = sw.expand(plan)
+    except sw.SweepError as exc:
+        raise JobError(str(exc)) from None
+    if len(cells) > MAX_SWEEP_CELLS:
+        raise JobError(f"{len(cells)} cells is more than {MAX_SWEEP_CELLS}; pick fewer models or harnesses")
+    env = {k: v for k, v in os.environ.items() if k != "BENCHLOOP_API_KEY"}
+    if api_key:
+        env["BENCHLOOP_API_KEY"] = api_key
+    return cells, sw.check(plan, cells, resolve_env=env)
+
+
+def refusal(problems: list[str]) -> str:
+    from benchloop.sweep import problems_error
+
+    return str(problems_error(problems))
+
+
+def build_sweep_argv(spec: dict, sweep_id: str, runs_dir: str, matrix_path: str) -> list[str]:
+    argv = [sys.executable, "-m", "benchloop", "sweep", matrix_path, f"--runs-dir={runs_dir}", f"--run-id={sweep_id}"]
+    if spec.get("parallel"):
+        argv.append(f"--parallel={spec['parallel']}")
+    return argv
+
+
+def sweep_estimate(spec: dict, cells: list[dict], per_cell: int | None, earlier_of) -> dict:
+    """Wall time of the sweep: each cell's tasks at the seconds per task of earlier runs
+    of its model (else the provider's guess), cells of one group (endpoint, or the
+    embedded engine) one after another, groups side by side."""
+    if not per_cell:
+        return {"estimate_s": None, "estimate_basis": "unknown task count"}
+    groups: dict[str, float] = {}
+    known, guessed = [], []
+    par = max(1, int(spec.get("parallel") or 1))
+    for c in cells:
+        model = str(c["values"].get("model"))
+        per = seconds_per_task(earlier_of(model))
+        (known if per else guessed).append(model)
+        per = per or DEFAULT_S_PER_TASK.get(str(c["values"].get("provider") or "ollama"), 6.0)
+        key = c.get("group") or ("embedded" if c["values"].get("provider") == "llamacpp" else str(c["values"].get("endpoint")))
+        groups[key] = groups.get(key, 0.0) + per_cell * per / par
+    known, guessed = list(dict.fromkeys(known)), list(dict.fromkeys(guessed))
+    if not guessed:
+        basis = "from earlier runs of " + ", ".join(known)
+    elif not known:
+        basis = "a guess: no earlier run of " + ("these models" if len(guessed) > 1 else guessed[0]) + " to go by"
+    else:
+        basis = f"from earlier runs of {', '.join(known)}; a guess for {', '.join(guessed)}"
+    side = len(groups)
+    return {"estimate_s": round(max(groups.values()), 1), "estimate_basis": basis + (f"; {side} groups of cells side by side (one per server)" if side > 1 else "")}

@@ -634,3 +634,108 @@ def test_a_job_spec_becomes_the_benchloop_run_it_describes():
     assert (a.task, a.max_tokens, a.parallel, a.timeout, a.remote, a.run_id, a.runs_dir) == (["rm-001", "tc-002"], 64, 2, 7.5, False, "run-1", "/tmp/runs")
     bare = build_parser().parse_args(build_argv({"model": "m", "provider": "llamacpp", "harness": "raw"}, "r", "/x")[3:])
     assert bare.suites is None and bare.task is None and bare.remote is None and bare.endpoint is None
+
+
+# ------------------------------------------------------------------------ sweeps
+def test_sweeps_are_listed_and_a_sweep_links_each_cell_to_its_run(runs_dir, serve):
+    from benchloop.dashboard.demo import synthetic_sweep
+
+    doc = synthetic_sweep(runs_dir, unfinished={"llama3.1:8b/pi": "running", "llama3.1:8b/qwen": "pending"})
+    (runs_dir / ".sweeps" / "sweep-torn").mkdir()
+    (runs_dir / ".sweeps" / "sweep-torn" / "sweep.json").write_text('{"cells": ')
+    srv = serve()
+    listed = get(srv, "/api/sweeps").json()["sweeps"]
+    assert [s["sweep_id"] for s in listed] == [doc["sweep_id"]]  # a torn sweep.json is passed by
+    s = listed[0]
+    assert (s["cells"], s["complete"], s["status"], s["axes"]["harness"]) == (8, 6, "running", ["raw", "hermes", "qwen", "pi"])
+    one = get(srv, f"/api/sweeps/{doc['sweep_id']}").json()
+    res = one["result"]
+    assert (res["rows"], res["cols"], res["best"]) == ("model", "harness", "qwen3:8b/qwen")
+    marks = {c["name"]: c["mark"] for c in res["cells"]}
+    assert marks["qwen3:8b/raw"] == "tied" and marks["llama3.1:8b/hermes"] == "worse" and marks["llama3.1:8b/qwen"] == "no result"
+    links = {c["name"]: (c["run_id"], c["run_exists"]) for c in res["cells"]}
+    assert links["llama3.1:8b/qwen"] == (None, False) and links["qwen3:8b/qwen"][1] is True
+    assert get(srv, "/api/runs/" + links["qwen3:8b/qwen"][0]).json()["harness"] == "qwen"  # the link opens that cell's run
+    assert all("command" not in c for c in one["cells"]) and "Pick qwen3:8b/qwen" in res["sentence"]
+    # the sweep stopped with that cell incomplete; finished later (benchloop run --resume), it shows up as it is now
+    path = runs_dir / ".sweeps" / doc["sweep_id"] / "sweep.json"
+    stored = json.loads(path.read_text())
+    stored["status"] = "incomplete"
+    for c in stored["cells"]:
+        c["status"] = "incomplete" if c["status"] == "running" else c["status"]
+    path.write_text(json.dumps(stored))
+    assert {c["name"]: c for c in get(srv, f"/api/sweeps/{doc['sweep_id']}").json()["result"]["cells"]}["llama3.1:8b/pi"]["status"] == "incomplete"
+    rid = links["llama3.1:8b/pi"][0]
+    run = json.loads((runs_dir / rid / "run.json").read_text())
+    write_run(runs_dir, dict(run, status="complete"))
+    again = {c["name"]: c for c in get(srv, f"/api/sweeps/{doc['sweep_id']}").json()["result"]["cells"]}
+    assert again["llama3.1:8b/pi"]["status"] == "complete" and again["llama3.1:8b/pi"]["mark"] == "worse"
+    assert get(srv, "/api/sweeps/sweep-nope").status_code == 404
+    assert get(srv, "/api/sweeps/sweep-torn").status_code == 404
+    assert get(srv, "/api/sweeps/a..b").status_code in (400, 422)  # the guard or the schema
+
+
+def test_a_sweep_job_refuses_axis_values_that_cannot_run_then_runs_every_cell(runs_dir, serve, scripted, monkeypatch):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from receipts_helpers import Answers
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    ep = scripted(Answers(by_model={"ref": lambda tid: True, "wrong": lambda tid: False}), models=("ref", "wrong"))
+    srv = serve()
+    models = [{"model": "ref", "provider": "openai_compat", "endpoint": ep.url}, {"model": "wrong", "provider": "openai_compat", "endpoint": ep.url}]
+    base = {"kind": "sweep", "models": models, "harnesses": ["raw", "hermes"], "suites": ["reasonmath"], "tasks": ["rm-001", "rm-002"], "max_tokens": 64, "api_key": SECRET}
+    c = post(srv, "/api/jobs/check", base).json()
+    assert (c["ok"], c["cells"], c["tasks_per_cell"], c["total"]) == (True, 4, 2, 8) and c["cell_names"] == ["ref/raw", "ref/hermes", "wrong/raw", "wrong/hermes"]
+    assert c["estimate_s"] > 0 and c["estimate_basis"].startswith("a guess")
+    # every problem at once, one message, and no job, no sweep directory
+    bad_body = dict(base, models=models + [{"model": "ghost", "provider": "openai_compat", "endpoint": ep.url}, {"model": "x", "provider": "openai_compat", "endpoint": "http://127.0.0.1:9"}], harnesses=["raw", "nosuch"])
+    r = post(srv, "/api/jobs", bad_body)
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith("the sweep cannot start (3 problems)") and "unknown harness 'nosuch'" in detail and "'ghost' is not served" in detail and "cannot reach http://127.0.0.1:9" in detail
+    assert get(srv, "/api/jobs").json()["jobs"] == [] and not (runs_dir / ".sweeps").exists()
+    assert post(srv, "/api/jobs", dict(base, models=[])).status_code == 422
+    assert post(srv, "/api/jobs", dict(base, models=[models[0], models[0]])).json()["detail"] == "'ref' is picked twice"
+    job = post(srv, "/api/jobs", base)
+    assert job.status_code == 200, job.text
+    job = job.json()
+    sid = job["run_id"]
+    assert job["kind"] == "sweep" and job["total"] == 4 and SECRET not in json.dumps(job)
+    assert post(srv, "/api/jobs", base).status_code == 409  # one job at a time, sweep or run
+    final = _wait(lambda: (lambda j: j if j["state"] != "running" else None)(get(srv, f"/api/jobs/{sid}").json()), timeout=240)
+    assert final["state"] == "complete" and final["done"] == 4, final
+    one = get(srv, f"/api/sweeps/{sid}").json()
+    assert one["status"] == "complete" and not one["running"]
+    res = one["result"]
+    assert res["best"].startswith("ref/") and all(c["run_exists"] for c in res["cells"])
+    assert {c["name"]: c["quality"] for c in res["cells"]} == {"ref/raw": 100.0, "ref/hermes": 100.0, "wrong/raw": 0.0, "wrong/hermes": 0.0}
+    assert get(srv, "/api/sweeps").json()["sweeps"][0]["sweep_id"] == sid
+    chats = [q for q in ep.received if q.get("path", "").endswith("/chat/completions")]
+    assert chats and all(q["headers"].get("authorization") == f"Bearer {SECRET}" for q in chats)
+    for p in Path(runs_dir).rglob("*"):
+        if p.is_file():
+            assert SECRET.encode() not in p.read_bytes(), f"the key landed in {p}"
+
+
+def test_a_sweep_form_becomes_the_matrix_file_benchloop_sweep_reads():
+    from benchloop import sweep as sw
+    from benchloop.dashboard.jobspec import JobError, build_sweep_argv, matrix_text, runnable_suites, validate_sweep_spec
+
+    body = {"models": [{"model": "smollm2-135m", "provider": "llamacpp", "endpoint": "http://ignored"}, {"model": "qwen3:8b", "provider": "ollama", "endpoint": "http://127.0.0.1:11434/"}],
+            "harnesses": "raw,hermes", "suites": ["reasonmath"], "profile": "quick", "tasks": ["rm-001"], "max_tokens": 8, "parallel": 2}
+    spec, key = validate_sweep_spec(body, available_suites=runnable_suites())
+    plan = sw.plan_from_matrix(matrix_text(spec))
+    cells = sw.expand(plan)
+    assert [c["name"] for c in cells] == ["smollm2-135m/raw", "smollm2-135m/hermes", "qwen3:8b/raw", "qwen3:8b/hermes"]
+    assert cells[0]["values"]["provider"] == "llamacpp" and "endpoint" not in cells[0]["values"]
+    assert cells[2]["values"]["endpoint"] == "http://127.0.0.1:11434" and cells[2]["values"]["task"] == ["rm-001"] and plan["settings"]["suites"] == "reasonmath"
+    argv = build_sweep_argv(spec, "sweep-1", "/tmp/runs", "/tmp/m.yaml")
+    assert argv[1:5] == ["-m", "benchloop", "sweep", "/tmp/m.yaml"] and "--run-id=sweep-1" in argv and "--parallel=2" in argv
+    # one model on two servers: a model × endpoint sweep; a partial cross is refused in words
+    two = [{"model": "any", "provider": "openai_compat", "endpoint": u} for u in ("http://laptop:8080", "http://desktop:8080")]
+    plan = sw.plan_from_matrix(matrix_text(validate_sweep_spec({"models": two}, available_suites=runnable_suites())[0]))
+    assert plan["axes"] == {"model": ["any"], "endpoint": ["http://laptop:8080", "http://desktop:8080"], "harness": ["raw"]}
+    with pytest.raises(JobError, match="every picked model on every one"):
+        matrix_text(validate_sweep_spec({"models": two + [{"model": "other", "provider": "openai_compat", "endpoint": "http://laptop:8080"}]}, available_suites=runnable_suites())[0])
