@@ -167,23 +167,36 @@ def json_text(data) -> str:
     list's items (``tasks``) one per line, everything inside compact. Readable and
     diffable, and written by the C encoder: ``json.dump`` with ``indent`` always runs the
     pure-Python encoder, ten times slower on a run.json of a few hundred kB."""
+    return "".join(json_chunks(data))
+
+
+def json_chunks(data):
+    """:func:`json_text` piece by piece (one task at a time), so a large run.json is
+    written without first holding all of its text in memory."""
     enc = partial(json.dumps, sort_keys=True, ensure_ascii=False)
 
-    def value(v) -> str:
+    def value(v):
         if isinstance(v, list) and v:
-            return "[\n  " + ",\n  ".join(enc(x) for x in v) + "\n ]"
-        return enc(v)
+            for i, x in enumerate(v):
+                yield ("[\n  " if i == 0 else ",\n  ") + enc(x)
+            yield "\n ]"
+        else:
+            yield enc(v)
 
     if isinstance(data, dict) and data:
-        return "{\n" + ",\n".join(f" {enc(k if isinstance(k, str) else enc(k))}: {value(data[k])}" for k in sorted(data)) + "\n}"
-    return value(data)
+        for i, k in enumerate(sorted(data)):
+            yield ("{\n " if i == 0 else ",\n ") + enc(k if isinstance(k, str) else enc(k)) + ": "
+            yield from value(data[k])
+        yield "\n}"
+    else:
+        yield from value(data)
 
 
 def write_json_atomic(path: Path, data) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    text = json_text(data)
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
+        for chunk in json_chunks(data):
+            f.write(chunk)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)

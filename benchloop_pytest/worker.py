@@ -13,6 +13,7 @@ import pytest
 
 from benchloop.options import is_remote
 
+KEPT = pytest.StashKey()  # -> the stash key a record was kept under on this item
 
 class Worker:
     """One per process. ``info`` is the controller's plain-data hand-over: endpoint,
@@ -95,9 +96,23 @@ class Worker:
         return self.run_deadline_at is not None and time.time() >= self.run_deadline_at
 
     def secret_values(self) -> list[str]:
-        from benchloop_pytest.startup import secret_values
+        """The same for every task of the run: worked out once."""
+        if getattr(self, "_secrets", None) is None:
+            from benchloop_pytest.startup import secret_values
 
-        return secret_values(self.settings, self.endpoint)
+            self._secrets = secret_values(self.settings, self.endpoint)
+        return self._secrets
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        """Drop the parsed record from the item once its reports are made: it has gone to
+        the controller as a JSON string, and kept here (the streamed events and all, ~40
+        kB a task) it would stay in memory to the end of the session."""
+        key = item.stash.get(KEPT, None)
+        if key is not None:
+            if key in item.stash:
+                del item.stash[key]
+            del item.stash[KEPT]
 
 
 def record_on_item(item, rec: dict, key, secrets: list[str]) -> None:
@@ -105,6 +120,7 @@ def record_on_item(item, rec: dict, key, secrets: list[str]) -> None:
     add the opt-in JUnit properties, and fail the test with the error or the reason
     (with any key removed: the failure text reaches JUnit and the terminal)."""
     item.stash[key] = rec
+    item.stash[KEPT] = key
     if item.config.getini("benchloop_junit_properties"):
         item.user_properties.append(("score", f"{rec.get('score', 0):.1f}"))
         item.user_properties.append(("latency_ms", "" if rec.get("latency_ms") is None else f"{rec['latency_ms']:.1f}"))
