@@ -190,7 +190,8 @@ def breakdown(url: str, tasks: list[dict], env: dict, ep) -> dict:
     py = median_of(launch([sys.executable, "-c", "pass"], env)["wall_s"] for _ in range(3))
     pt = median_of(launch([sys.executable, "-c", "import pytest"], env)["wall_s"] for _ in range(3))
     p = subprocess.run(benchloop_cmd(url, tasks, ("-X", "importtime")), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    res = {"python_pass_s": py, "pytest_import_s": pt - py, "imports_s": import_groups(p.stderr.splitlines())}
+    floor = launch([sys.executable, "-c", "import pytest, requests"], env)["rss_mib"]  # what any pytest run that streams with requests holds
+    res = {"python_pass_s": py, "pytest_import_s": pt - py, "rss_floor_mib": floor, "imports_s": import_groups(p.stderr.splitlines())}
     runs = sorted(Path(env["BENCHLOOP_HOME"], "runs").glob("*/run.json"), key=lambda q: q.stat().st_mtime)
     if runs:
         rj = json.loads(runs[-1].read_text())
@@ -266,7 +267,7 @@ def report(res: dict) -> str:
     ]
     b = res.get("breakdown")
     if b:
-        lines.append(f"breakdown: python -c pass {fmt_s(b['python_pass_s'])}; import pytest adds {fmt_s(b['pytest_import_s'])}")
+        lines.append(f"breakdown: python -c pass {fmt_s(b['python_pass_s'])}; import pytest adds {fmt_s(b['pytest_import_s'])}; peak RSS of python -c 'import pytest, requests' alone {b['rss_floor_mib']:.1f} MiB")
         lines.append("  imports (-X importtime, top-level, cumulative): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in list(b["imports_s"].items())[:10]))
         t = b.get("timings_ms") or {}
         keys = ("started", "machine_probe", "collected", "manifest", "records", "fsync", "last_task_done", "assembled")
