@@ -133,6 +133,11 @@ def router(dash: Dashboard) -> APIRouter:
 
     @r.get("/api/sweeps/{sweep_id}", tags=["sweeps"], summary="One sweep: its sweep.json and the matrix, each cell linked to its run", responses=NO_SWEEP)
     def get_sweep(sweep_id: SweepId):
+        job = dash.jobs.get(sweep_id) if valid_run_id(sweep_id) else None
+        if job is not None and job.kind == "sweep" and not (root / sweep_id / "sweep.json").is_file():
+            # started here a moment ago (sweep.json comes once its checks pass), or refused
+            return JSONResponse({"sweep_id": sweep_id, "status": "starting" if job.state == "running" else job.state, "axes": {}, "settings": {}, "cells": [], "result": None,
+                                 "running": job.state == "running", "job": job.public()})
         d = sweep_dir(sweep_id)
         doc = _read(d / "sweep.json")
         if doc is None:
@@ -148,7 +153,6 @@ def router(dash: Dashboard) -> APIRouter:
         if result:
             exists = {c.get("name"): c["run_exists"] for c in cells}
             result = dict(result, cells=[dict(rc, run_exists=bool(exists.get(rc.get("name")))) for rc in result.get("cells") or []])
-        job = dash.jobs.get(sweep_id)
         running = job is not None and job.state == "running"
         return JSONResponse({**{k: v for k, v in doc.items() if k not in ("cells", "result")}, "sweep_id": sweep_id, "cells": cells, "result": result,
                              "running": running, "job": job.public() if job is not None else None})

@@ -402,3 +402,128 @@ def test_hostile_run_renders_inert_in_every_view(site):
     page = goto(site, f"#/task/{XSS_RUN}/reasonmath/rm-001", "task")
     shot(page, "11-xss-task-inert")
     assert site["log"]["errors"] == [], site["log"]["errors"]
+
+
+# ------------------------------------------------------------------------ sweeps
+DEMO_SWEEP = "sweep-20260201-070000-d3m0ab"
+XSS_SWEEP = "sweep-20260201-060000-evil00"
+
+
+@pytest.fixture(scope="module")
+def sweep_site(site, tmp_path_factory):
+    """A dashboard of its own (its runs would change the main store's counts): a demo
+    sweep with unfinished cells, a sweep whose model name is hostile, and a scripted
+    endpoint serving a reference model and a wrong one for the sweep form."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from receipts_helpers import Answers
+
+    from benchloop.dashboard.demo import synthetic_sweep
+    from benchloop.testing.scripted import ScriptedEndpoint
+
+    runs = tmp_path_factory.mktemp("sweeps") / "runs"
+    synthetic_sweep(runs, DEMO_SWEEP, unfinished={"llama3.1:8b/pi": "running", "llama3.1:8b/qwen": "pending"})
+    synthetic_sweep(runs, XSS_SWEEP, models=(f"evil {XSS}", "plain"), harnesses=("raw", "hermes"), pass_rates={}, suites={"reasonmath": 6})
+    ep = ScriptedEndpoint(Answers(by_model={"ref": lambda tid: True, "wrong": lambda tid: False}), models=("ref", "wrong")).start()
+    srv = ServedApp(create_app(runs, probe_defaults=False, extra_endpoints=[ep.url], refresh_interval=0.2)).start()
+    yield {**site, "url": srv.url, "runs": runs, "ep_url": ep.url}
+    site["page"].goto(site["url"] + "/")
+    srv.stop()
+    ep.stop()
+
+
+def open_hash(s, hash_, ready):
+    page = s["page"]
+    if not page.url.startswith(s["url"]):
+        page.goto(s["url"] + "/" + hash_)
+        page.wait_for_function("n => document.getElementById('view').dataset.ready === n", arg=ready, timeout=30000)
+        return page
+    return goto(s, hash_, ready)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_sweep_page_draws_the_matrix_as_a_heatmap_and_a_cell_opens_its_run(sweep_site, width, height):
+    page = sweep_site["page"]
+    page.set_viewport_size({"width": width, "height": height})
+    page = open_hash(sweep_site, "#/sweeps", "sweeps")
+    assert page.locator("nav#tabs a.active").inner_text() == "Sweeps"
+    assert page.locator("table.sweeps tbody tr").count() == 2
+    assert "6 / 8" in page.locator(f"tr[data-sweep='{DEMO_SWEEP}']").inner_text()
+    shot(page, f"sweeps-{width}")
+    assert no_page_scroll(page)
+    page.click(f"a:has-text('{DEMO_SWEEP}')")
+    page.wait_for_function("() => document.getElementById('view').dataset.ready === 'sweep'")
+    hm = page.locator("table.heatmap")
+    assert hm.locator("thead th").all_inner_texts()[1:] == ["raw", "hermes", "qwen", "pi"]
+    assert hm.locator("th.hm-row").all_inner_texts() == ["qwen3:8b", "llama3.1:8b"]
+    best = hm.locator(".hm-cell.mark-best")
+    assert best.count() == 1 and best.get_attribute("data-cell") == "qwen3:8b/qwen" and "★" in best.inner_text()
+    assert "Q 90.8" in best.inner_text() and "overall 88.0" in best.inner_text() and "66.0 tok/s" in best.inner_text()
+    assert sorted(e.get_attribute("data-cell") for e in hm.locator(".hm-cell.mark-tied").all()) == ["qwen3:8b/hermes", "qwen3:8b/raw"]
+    assert all("≈" in e.inner_text() for e in hm.locator(".hm-cell.mark-tied").all())
+    assert "worse" in hm.locator("[data-cell='llama3.1:8b/raw']").inner_text()
+    assert "pending" in hm.locator("[data-cell='llama3.1:8b/qwen']").inner_text() and hm.locator("div[data-cell='llama3.1:8b/qwen']").count() == 1  # no run: not a link
+    assert "running" in hm.locator("[data-cell='llama3.1:8b/pi']").inner_text()
+    assert page.locator("table.unfinished tbody tr").count() == 2
+    assert page.locator("#sweep-sentence").inner_text().startswith("Pick qwen3:8b/qwen")
+    assert page.locator(".heatmap-wrap").count() == 1
+    shot(page, f"sweep-{width}")
+    assert no_page_scroll(page)
+    if width == 390:  # the matrix scrolls inside its box, not the page
+        assert page.evaluate("() => { const w = document.querySelector('.heatmap-wrap'); return w.scrollWidth > w.clientWidth; }")
+    best.click()
+    page.wait_for_function("() => document.getElementById('view').dataset.ready === 'run'")
+    assert page.locator("h1 .model-name").inner_text() == "qwen3:8b" and "qwen" in page.locator(".facts").inner_text()
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_a_hostile_sweep_renders_inert(sweep_site):
+    page = open_hash(sweep_site, "#/sweeps", "sweeps")
+    page = goto(sweep_site, f"#/sweep/{XSS_SWEEP}", "sweep")
+    page.wait_for_timeout(100)
+    assert "<img src=x onerror=" in page.locator("table.heatmap").inner_text()
+    assert_inert(sweep_site)
+
+
+@pytest.mark.timeout(400)
+def test_sweep_form_shows_cells_and_estimate_refuses_what_cannot_run_then_runs(sweep_site):
+    page = sweep_site["page"]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page = open_hash(sweep_site, "#/benchmark", "benchmark")
+    page.wait_for_selector("input[name=sweep-model][value=ref]", timeout=15000)
+    page.check("input[name=sweep-model][value=ref]")
+    page.check("input[name=sweep-model][value=wrong]")
+    page.check("input[name=sweep-harness][value=hermes]")
+    assert [b.get_attribute("value") for b in page.locator("input[name=sweep-suite]:checked").all()] == ["reasonmath"]
+    page.fill("input[name=sweep-tasks]", "rm-001, rm-002")
+    page.wait_for_function("() => /^4 cells \\(2 models × 2 harnesses\\) · 2 tasks per cell, 8 in all · about/.test(document.getElementById('sweep-plan').textContent)", timeout=15000)
+    assert "a guess" in page.locator("#sweep-plan").inner_text()
+    assert page.locator("#start-sweep").is_enabled()
+    # a model the server does not offer: refused before Start, in words
+    page.select_option("select[name=sweep-add-provider]", "openai_compat")
+    page.fill("input[name=sweep-add-endpoint]", sweep_site["ep_url"])
+    page.fill("input[name=sweep-add-model]", "ghost")
+    page.click("button:has-text('Add model')")
+    page.wait_for_selector(".sweep-message .note", timeout=15000)
+    assert "'ghost' is not served" in page.locator(".sweep-message").inner_text() and "6 cells" in page.locator("#sweep-plan").inner_text()
+    assert page.locator("#start-sweep").is_disabled()
+    shot(page, "sweep-form-refused-1280")
+    page.uncheck("input[name=sweep-model][value=ghost]")
+    page.wait_for_function("() => /^4 cells/.test(document.getElementById('sweep-plan').textContent) && !document.querySelector('#start-sweep').disabled", timeout=15000)
+    shot(page, "sweep-form-1280")
+    page.click("#start-sweep")
+    page.wait_for_function("() => document.getElementById('view').dataset.ready === 'sweep'", timeout=15000)
+    page.wait_for_selector("#view h1 .badge.complete", timeout=300000)
+    hm = page.locator("table.heatmap")
+    assert hm.locator(".hm-cell").count() == 4 and hm.locator("th.hm-row").all_inner_texts() == ["ref", "wrong"]
+    best = hm.locator(".hm-cell.mark-best")
+    assert best.count() == 1 and best.get_attribute("data-cell").startswith("ref/") and "Q 100.0" in best.inner_text()
+    assert all("Q 0.0" in hm.locator(f"[data-cell='wrong/{x}']").inner_text() for x in ("raw", "hermes"))
+    shot(page, "sweep-finished-1280")
+    best.click()
+    page.wait_for_function("() => document.getElementById('view').dataset.ready === 'run'")
+    assert page.locator("h1 .model-name").inner_text() == "ref"
+    page = goto(sweep_site, "#/benchmark", "benchmark")
+    page.wait_for_selector("tr[data-sweep-job] .badge.complete", timeout=15000)
+    assert "4 / 4 cells" in page.locator("tr[data-sweep-job]").inner_text()

@@ -15,7 +15,7 @@
     if (state.chatAbort) { state.chatAbort.abort(); state.chatAbort = null; }
     const parts = (location.hash || "#/leaderboard").replace(/^#\/?/, "").split("/").map((p) => { try { return decodeURIComponent(p); } catch (e) { return p; } });
     const name = parts[0] || "leaderboard";
-    const tab = { run: "runs", task: "runs", model: "leaderboard" }[name] || name;
+    const tab = { run: "runs", task: "runs", model: "leaderboard", sweep: "sweeps" }[name] || name;
     setTab(tab);
     clear(view);
     const page = BL.pages[name] || BL.pages.leaderboard;

@@ -78,9 +78,11 @@
     const form = h("div", { class: "panel bench-form" });
     const progress = h("div", { id: "job" });
     const jobsBox = h("div");
-    append(view, form, progress, jobsBox);
+    const sweepBox = h("div");
+    append(view, form, progress, sweepBox, jobsBox);
     const suites = state.suites || (state.suites = await api("/api/suites"));
     if (seq !== state.routeSeq) return;
+    sweepForm(sweepBox, suites, seq);
     const num = (name, attrs) => h("input", Object.assign({ name, type: "number", placeholder: "default" }, attrs));
     const harness = h("select", { name: "harness", "aria-label": "harness" }, suites.harnesses.map((x) => h("option", { value: x, text: x })));
     const profile = h("select", { name: "profile", "aria-label": "profile" }, h("option", { value: "", text: "full (every task)" }), h("option", { value: "quick", text: "quick" }), h("option", { value: "core", text: "core" }), h("option", { value: "full", text: "full" }));
@@ -148,7 +150,13 @@
       running = (jl.jobs.find((j) => j.state === "running") || {}).run_id || null;
       syncStart();
       if (!jl.jobs.length) return;
-      const jrows = jl.jobs.map((j) => h("tr", {},
+      const sweepLink = (j) => "#/sweep/" + encodeURIComponent(j.run_id);
+      const jrows = jl.jobs.map((j) => j.kind === "sweep" ? h("tr", { "data-sweep-job": j.run_id },
+        h("td", { class: "clip", text: "sweep: " + (j.spec.models || []).map((m) => m.model).join(", ") + " × " + (j.spec.harnesses || []).join(", ") }), h("td", {}, badge(j.state), j.state === "failed" && j.message ? h("div", { class: "small muted", text: j.message }) : null),
+        h("td", { class: "num", text: `${j.done}${j.total ? " / " + j.total : ""} cells` }),
+        h("td", { class: "small nowrap", text: when(j.started_at) }),
+        h("td", {}, link(sweepLink(j), "open sweep")),
+        h("td", { class: "mono clip" }, link(sweepLink(j), j.run_id))) : h("tr", {},
         h("td", { text: j.spec.model }), h("td", {}, badge(j.state)),
         h("td", { class: "num", text: `${j.done}${j.total ? " / " + j.total : ""}` }),
         h("td", { class: "small nowrap", text: when(j.started_at) }),
@@ -160,6 +168,92 @@
     if (args[0]) watchJob(args[0], progress, seq, drawJobs);
     await drawJobs();
     check();
+  }
+  // ------------------------------------------------------------ sweep form
+  // every picked model × every picked harness; the server plans it with benchloop.sweep
+  // and says, before Start, how many cells, tasks and minutes that is, or what cannot run
+  function sweepForm(box, suites, seq) {
+    const extra = state.sweepExtra || (state.sweepExtra = []);
+    const picked = new Set();
+    const list = h("div", { class: "models", id: "sweep-models" }, h("span", { class: "muted small", text: "Looking for models…" }));
+    const harnessBoxes = suites.harnesses.map((x) => h("input", { type: "checkbox", name: "sweep-harness", value: x, checked: x === "raw" }));
+    const avail = suites.suites.filter((s) => !s.error);
+    const suiteBoxes = avail.map((s) => h("input", { type: "checkbox", name: "sweep-suite", value: s.suite, checked: s.suite === "reasonmath" }));
+    const profile = h("select", { name: "sweep-profile", "aria-label": "sweep profile" }, ["quick", "core", "full"].map((x) => h("option", { value: x, text: x })));
+    const tasks = h("input", { name: "sweep-tasks", placeholder: "e.g. rm-001, rm-002 (optional)" });
+    const maxTokens = h("input", { name: "sweep-max_tokens", type: "number", min: 1, placeholder: "suite default" });
+    const key = h("input", { name: "sweep-api_key", type: "password", autocomplete: "off", placeholder: "remote endpoints only" });
+    const addProv = h("select", { name: "sweep-add-provider", "aria-label": "provider" }, h("option", { value: "openai_compat", text: "OpenAI-compatible" }), h("option", { value: "ollama", text: "Ollama" }), h("option", { value: "llamacpp", text: "embedded (llamacpp)" }));
+    const addUrl = h("input", { name: "sweep-add-endpoint", placeholder: "http://host:8080", "aria-label": "endpoint" });
+    const addModel = h("input", { name: "sweep-add-model", placeholder: "model name", "aria-label": "model" });
+    const plan = h("div", { class: "plan small", id: "sweep-plan" });
+    const message = h("div", { class: "sweep-message" });
+    const start = h("button", { class: "primary", text: "Start sweep", id: "start-sweep", disabled: true });
+    const keyOf = (c) => [c.provider, c.endpoint || "", c.model].join("\u0000");
+    function choices() { return modelChoices().concat(extra).filter((c, i, all) => all.findIndex((d) => keyOf(d) === keyOf(c)) === i); }
+    function drawList() {
+      clear(list);
+      const all = choices();
+      if (!all.length) append(list, h("span", { class: "muted small", text: "No model found; add one below." }));
+      all.forEach((c) => {
+        const k = keyOf(c);
+        const cb = h("input", { type: "checkbox", name: "sweep-model", value: c.model, "data-endpoint": c.endpoint || "", "data-provider": c.provider, checked: picked.has(k), onchange: () => { if (cb.checked) picked.add(k); else picked.delete(k); later(); } });
+        append(list, h("label", { class: "inline" }, cb, h("span", { class: "mono", text: c.model }), h("span", { class: "muted small", text: c.provider === "llamacpp" ? "embedded" : c.label && !String(c.label).startsWith("--endpoint") ? `${c.label} · ${c.endpoint}` : c.endpoint })));
+      });
+    }
+    function body() {
+      const all = choices();
+      return { kind: "sweep", models: all.filter((c) => picked.has(keyOf(c))).map((c) => ({ model: c.model, provider: c.provider, endpoint: c.provider === "llamacpp" ? null : c.endpoint || null })),
+        harnesses: harnessBoxes.filter((b) => b.checked).map((b) => b.value), suites: suiteBoxes.filter((b) => b.checked).map((b) => b.value), profile: profile.value,
+        tasks: tasks.value.split(/[\s,]+/).filter(Boolean), max_tokens: maxTokens.value === "" ? null : parseInt(maxTokens.value, 10), api_key: key.value || null };
+    }
+    function say(text, cls) { clear(message); if (text) append(message, h("div", { class: cls || "error", text })); }
+    let checkSeq = 0, timer = null;
+    async function check() {
+      const my = ++checkSeq;
+      const b = body();
+      if (!b.models.length || !b.harnesses.length) { plan.textContent = "Pick at least one model and one harness."; start.disabled = true; say(""); return; }
+      plan.textContent = "checking…";
+      try {
+        const c = await api("/api/jobs/check", { method: "POST", body: b });
+        if (my !== checkSeq || seq !== state.routeSeq) return;
+        const dims = `${c.axes.model.length} model${c.axes.model.length === 1 ? "" : "s"} × ${c.axes.harness.length} harness${c.axes.harness.length === 1 ? "" : "es"}`;
+        plan.textContent = `${c.cells} cell${c.cells === 1 ? "" : "s"} (${dims}) · ${c.tasks_per_cell ?? "?"} tasks per cell, ${c.total ?? "?"} in all · ${duration(c.estimate_s)} (${c.estimate_basis})`;
+        say(c.ok ? "" : c.message, "note");
+        start.disabled = !c.ok || !!c.running;
+        if (c.running) say(`A benchmark is running (${c.running}); Start is available again when it ends.`, "info");
+      } catch (e) { if (my === checkSeq) { plan.textContent = ""; start.disabled = true; say(e.message || String(e), "note"); } }
+    }
+    function later() { clearTimeout(timer); timer = setTimeout(check, 350); }
+    start.addEventListener("click", async () => {
+      start.disabled = true;
+      say("");
+      try {
+        const job = await api("/api/jobs", { method: "POST", body: body() });
+        key.value = "";
+        location.hash = "#/sweep/" + encodeURIComponent(job.run_id);
+      } catch (e) { say(e.message || String(e)); start.disabled = false; }
+    });
+    const add = h("button", { text: "Add model", onclick: () => {
+      const c = { provider: addProv.value, endpoint: addProv.value === "llamacpp" ? "" : addUrl.value.trim().replace(/\/+$/, ""), model: addModel.value.trim(), label: "added" };
+      if (!c.model) return;
+      extra.push(c); picked.add(keyOf(c)); addModel.value = ""; drawList(); later();
+    } });
+    const panel = h("div", { class: "panel sweep-form" },
+      h("h2", { text: "Sweep: every model × harness" }),
+      h("p", { class: "small muted", text: "Each combination is one ordinary run; the sweep page shows the matrix and which to pick. Cells on one server run one after another, servers side by side." }),
+      h("h3", { text: "Models" }), list,
+      h("div", { class: "toolbar" }, addProv, addUrl, addModel, add),
+      h("h3", { text: "Harnesses" }), h("div", { class: "checks" }, harnessBoxes.map((b) => h("label", { class: "inline" }, b, h("span", { text: b.value })))),
+      h("h3", { text: "Suites" }), h("div", { class: "checks" }, avail.map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: s.suite })))),
+      h("div", { class: "form" }, field("Profile", profile), field("Task ids", tasks), field("Max tokens per reply", maxTokens), field("API key (remote only; never stored)", key)),
+      message, h("div", { class: "toolbar" }, plan, h("span", { class: "spacer" }), start));
+    panel.addEventListener("change", later);
+    panel.addEventListener("input", (e) => { if (!String(e.target.name || "").startsWith("sweep-add")) later(); });
+    append(box, panel);
+    drawList();
+    loadModels(false).then(() => { if (seq === state.routeSeq) { drawList(); later(); } }).catch(() => {});
+    later();
   }
   async function finalScores(runId, box, seq) {
     const run = await api("/api/runs/" + encodeURIComponent(runId));
