@@ -30,7 +30,10 @@ def router(dash: Dashboard) -> APIRouter:
     def health():
         return {"ok": True, "version": __version__, "runs_dir": str(dash.runs_dir), "control": st.allow_control, "submissions": st.submissions}
 
-    @r.get("/api/runs", tags=["runs"], summary="List runs (filter, sort, paginate)")
+    @r.get(
+        "/api/runs", tags=["runs"], summary="List runs (filter, sort, paginate)", responses=answers(404),
+        description="One page of runs. Pages by keyset: pass the previous page's `next_cursor` as `cursor` and the next page costs the same at any depth. `offset` still works (from the start, or from the cursor when both are given).",
+    )
     def list_runs(
         model: Filter = [],
         harness: Filter = [],
@@ -42,13 +45,17 @@ def router(dash: Dashboard) -> APIRouter:
         sort: SortKey = "started_at",
         order: Literal["asc", "desc"] = "desc",
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="rows to skip; past the end is an empty page"),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET, description="rows to skip (after the cursor when one is given); past the end is an empty page"),
+        cursor: Annotated[str | None, Query(pattern=RUN_ID_PATTERN, min_length=1, max_length=RUN_ID_MAX, description="`next_cursor` of the previous page (the run id of its last row): the page continues after that run; 404 when that run is gone")] = None,
     ):
         filters = {"model": model, "harness": harness, "provider": provider, "hardware": hardware, "profile": profile, "status": status, "manifest_hash": manifest_hash}
         running = jobs.active_ids()
         if status and "running" in status:
             filters["status"] = [s for s in status if s != "running"] + ["incomplete"]
-        res = index.query(filters={k: v for k, v in filters.items() if k in FILTERS and v}, sort=sort, order=order, limit=limit, offset=offset)
+        try:
+            res = index.query(filters={k: v for k, v in filters.items() if k in FILTERS and v}, sort=sort, order=order, limit=limit, offset=offset, cursor=cursor)
+        except LookupError:
+            bad(f"no run {cursor} to continue after (deleted?): start again without a cursor", 404)
         for item in res["items"]:
             if item["run_id"] in running and item["status"] != "complete":
                 item["status"] = "running"
@@ -84,11 +91,11 @@ def router(dash: Dashboard) -> APIRouter:
             bad("refusing to delete outside the runs directory", 400)
         shutil.rmtree(d)
         dash.cache.drop(d)
+        index.drop(run_id)
         try:
             (dash.runs_dir / ".jobs" / f"{run_id}.log").unlink()
         except OSError:
             pass
-        index.refresh(force=True)
         return {"deleted": run_id}
 
     @r.get("/api/compare", tags=["compare"], summary="Compare two or more runs per suite and per task", responses=answers(404, 409))
