@@ -234,6 +234,108 @@ def test_runs_filter_sort_and_paginate(runs_dir, serve):
     assert facets["model"] == ["gemma3:4b", "llama3.1:8b", "qwen3:8b"]
 
 
+def _store_with_ties_and_nulls(runs_dir, n=23):
+    """n runs where scores tie (3 values) and a third have no overall / no decode speed."""
+    for i in range(n):
+        run = synthetic_run(f"20260201-{i:06d}-tie-{i:02d}", model=["qwen3:8b", "gemma3:4b"][i % 2], seed=i, decode_tok_s=None if i % 3 == 0 else 10.0 + i % 4)
+        run["scores"]["overall"] = None if i % 3 == 1 else [40.0, 55.5, 70.0][i % 3]
+        write_run(runs_dir, run, tasks_jsonl=False)
+
+
+def _expected(rows, col, desc, model=None):
+    """The list order by hand: values ordered (ties by run_id the same way), NULLs last."""
+    rows = [r for r in rows if model is None or r["model"] == model]
+    valued = sorted((r for r in rows if r[col] is not None), key=lambda r: (r[col], r["run_id"]), reverse=desc)
+    nulls = sorted((r for r in rows if r[col] is None), key=lambda r: r["run_id"], reverse=desc)
+    return [r["run_id"] for r in valued + nulls]
+
+
+@pytest.mark.parametrize("col", ["overall", "decode_tok_s", "model", "run_id", "started_at"])
+def test_offset_and_cursor_pages_match_a_plain_sort_with_ties_and_nulls(runs_dir, col):
+    _store_with_ties_and_nulls(runs_dir)
+    idx = RunIndex(runs_dir, min_interval=0.0)
+    everything = idx.rows()
+    for desc in (True, False):
+        for model in (None, "gemma3:4b"):
+            want = _expected(everything, col, desc, model)
+            filters = {"model": [model]} if model else {}
+            order = "desc" if desc else "asc"
+            # every offset, read from whichever end of its segment is nearer
+            for offset in range(len(want) + 1):
+                page = idx.query(filters=filters, sort=col, order=order, limit=3, offset=offset)
+                assert [r["run_id"] for r in page["items"]] == want[offset : offset + 3], (col, order, model, offset)
+                assert page["total"] == len(want)
+                assert page["next_cursor"] == (want[offset + 2] if offset + 3 < len(want) else None)
+            # the cursor walk visits the same list, once each
+            walked, cursor = [], None
+            while True:
+                page = idx.query(filters=filters, sort=col, order=order, limit=4, cursor=cursor)
+                walked += [r["run_id"] for r in page["items"]]
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert walked == want, (col, order, model)
+            # an offset counts on from the cursor, across the NULL boundary too
+            for at in range(0, len(want), 5):
+                for skip in (0, 2, 7):
+                    page = idx.query(filters=filters, sort=col, order=order, limit=4, cursor=want[at], offset=skip)
+                    assert [r["run_id"] for r in page["items"]] == want[at + 1 + skip : at + 5 + skip], (col, order, model, at, skip)
+    with pytest.raises(LookupError):
+        idx.query(cursor="20990101-000000-gone")
+    idx.close()
+
+
+def test_api_pages_by_cursor_and_refuses_a_cursor_whose_run_is_gone(runs_dir, serve):
+    _store_with_ties_and_nulls(runs_dir, 11)
+    srv = serve()
+    by_offset = [r["run_id"] for r in get(srv, "/api/runs?sort=overall&order=asc&limit=500").json()["items"]]
+    walked, cursor = [], None
+    while True:
+        params = {"sort": "overall", "order": "asc", "limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = get(srv, "/api/runs", params=params).json()
+        walked += [r["run_id"] for r in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert walked == by_offset and len(walked) == 11
+    r = get(srv, "/api/runs?cursor=20990101-000000-gone")
+    assert r.status_code == 404 and "cursor" in r.json()["detail"]
+    assert get(srv, "/api/runs?cursor=..%2Fx").status_code == 422
+
+
+def test_refresh_with_nothing_changed_lists_and_stats_no_run(runs_dir, monkeypatch):
+    import benchloop.dashboard.index as index_mod
+
+    monkeypatch.setattr(index_mod, "SETTLE_NS", 0)  # every mtime counts as settled at once
+    seed(runs_dir, 6)
+    idx = RunIndex(runs_dir, min_interval=0.0, full_interval=3600.0)
+    assert idx.query()["total"] == 6
+    idx.refresh()  # the index file's own creation moved the runs dir's mtime once
+    calls = {"list": 0, "sig": set()}  # listings of the runs dir; run dirs whose files were stat'ed
+    real_list, real_sig = idx._list_names, index_mod.signature
+    monkeypatch.setattr(idx, "_list_names", lambda: (calls.__setitem__("list", calls["list"] + 1), real_list())[1])
+    monkeypatch.setattr(index_mod, "signature", lambda d: (calls["sig"].add(Path(d).name), real_sig(d))[1])
+    for _ in range(5):
+        assert idx.refresh()["changed"] == 0
+    assert calls == {"list": 0, "sig": set()}
+    # a new run: the dir is listed once and only the new run is read
+    write_run(runs_dir, synthetic_run("20260301-000000-new", model="new-model", seed=50))
+    assert idx.refresh()["changed"] == 1 and calls == {"list": 1, "sig": {"20260301-000000-new"}}
+    assert idx.refresh()["changed"] == 0 and calls["list"] == 1  # our own index writes do not move the dir
+    # a finished run re-scored (run.json replaced): the full sweep re-checks only that directory
+    time.sleep(0.05)
+    write_run(runs_dir, synthetic_run("20260101-000002-seed-02", model="rescored", seed=2), tasks_jsonl=False)
+    calls.update(list=0, sig=set())
+    assert idx.refresh(force=True)["changed"] == 1 and calls == {"list": 1, "sig": {"20260101-000002-seed-02"}}
+    assert idx.get("20260101-000002-seed-02")["model"] == "rescored"
+    # deleting a run: the cheap refresh sees it from the runs dir's mtime
+    import shutil
+
+    shutil.rmtree(runs_dir / "20260101-000003-seed-03")
+    assert idx.refresh()["removed"] == 1 and idx.query()["total"] == 6
+    idx.close()
+
+
 # -------------------------------------------------------------- compare + board
 def test_compare_per_suite_and_per_task_with_significance(runs_dir, serve):
     weak = synthetic_run("20260105-000000-weak", model="weak", seed=1, pass_rate=0.1, suites={"reasonmath": 30, "toolcall": 20})
