@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchloop.artifact import RUN_ID, valid_run_id
 from benchloop.dashboard import runs_query as rq
-from benchloop.dashboard.run_rows import ARTIFACT_FILES, TEXT_LIMIT, read_run_dir, signature, summarize_run
+from benchloop.dashboard.run_rows import ARTIFACT_FILES, TEXT_LIMIT, dir_mtime as _dir_mtime, newest_mtime_ns, read_run_dir, signature, summarize_run
 
 __all__ = ["ARTIFACT_FILES", "TEXT_LIMIT", "RunIndex", "read_run_dir", "signature", "summarize_run"]
 
@@ -36,6 +36,7 @@ HOT_QUIET_S = 300  # a run not complete and not written for this long is left to
 SETTLE_NS = 2_000_000_000  # an mtime younger than this may hide a second write in the same tick
 BUILD_CHUNK = 2000  # rows read outside the lock, then written in one transaction
 MMAP_BYTES = 1 << 30
+SCAN_BUDGET_S = 0.004  # how long a filtered page may walk the sort index before the filter index answers
 
 # column name -> SQL type; the order is the table's order
 COLUMNS = {
@@ -71,22 +72,6 @@ FILTERS = ("model", "harness", "provider", "hardware", "profile", "status", "man
 SORTABLE = ("started_at", "finished_at", "overall", "quality", "speed", "reliability", "decode_tok_s", "model", "harness", "provider", "hardware", "profile", "status", "n_tasks", "run_id")
 # Deeper than any store (SQLite's INTEGER is 64-bit: a 23-digit offset would overflow it)
 MAX_OFFSET = 1_000_000_000
-
-
-def newest_mtime_ns(sig: str | None) -> int:
-    """The newest file mtime in a :func:`signature` (0 when it names no file)."""
-    best = 0
-    for part in (sig or "").split("|"):
-        if ":" in part:
-            best = max(best, int(part.split(":", 1)[1]))
-    return best
-
-
-def _dir_mtime(d: Path) -> int | None:
-    try:
-        return os.stat(d).st_mtime_ns
-    except OSError:
-        return None
 
 
 def _settled(mtime_ns: int | None) -> int:
@@ -445,15 +430,24 @@ class RunIndex:
                     self._counts.clear()
                 self._counts[key] = rq.counts(db, where, args, col)
             total, valued = self._counts[key]
+            at = None
             if cursor is not None:
                 at = db.execute(f"SELECT {col}, run_id FROM runs WHERE run_id = ?", (cursor,)).fetchone()
                 if at is None:
                     raise LookupError(cursor)
-                ids = rq.page_after(db, where, args, col, desc, cursor=tuple(at), offset=offset, n=limit + 1)
-            elif offset >= total:
-                ids = []
-            else:
-                ids = rq.page_at_offset(db, where, args, col, desc, total=total, valued=valued, offset=offset, n=limit + 1)
+
+            def read(w):
+                if at is not None:
+                    return rq.page_after(db, w, args, col, desc, cursor=tuple(at), offset=offset, n=limit + 1)
+                if offset >= total:
+                    return []
+                return rq.page_at_offset(db, w, args, col, desc, total=total, valued=valued, offset=offset, n=limit + 1)
+
+            ids = None
+            if args and total * 50 >= len(self._names or ()):  # a broad filter: walk the sort index first, briefly
+                ids = rq.try_scan(db, SCAN_BUDGET_S, lambda: read(rq.where_clause(filters or {}, FILTERS, scan=True)[0]))
+            if ids is None:
+                ids = read(where)
             names, rows = rq.fetch(db, ids[:limit])
             items = [self._to_dict(names, r) for r in rows]
         nxt = items[-1]["run_id"] if len(ids) > limit and items else None

@@ -111,3 +111,19 @@ def signature(d: Path) -> str | None:
         except OSError:
             parts.append("-")
     return "|".join(parts)
+
+
+def newest_mtime_ns(sig: str | None) -> int:
+    """The newest file mtime in a :func:`signature` (0 when it names no file)."""
+    best = 0
+    for part in (sig or "").split("|"):
+        if ":" in part:
+            best = max(best, int(part.split(":", 1)[1]))
+    return best
+
+
+def dir_mtime(d: Path) -> int | None:
+    try:
+        return os.stat(d).st_mtime_ns
+    except OSError:
+        return None

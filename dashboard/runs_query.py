@@ -20,18 +20,23 @@ lock, the refresh and the cache.
 """
 from __future__ import annotations
 
+import sqlite3
+import time
+
 FACET_KEYS = ("model", "harness", "provider", "hardware", "profile", "status")
 FACET_LIMIT = 500
 
 
-def where_clause(filters: dict, allowed) -> tuple[str, list]:
-    """``col IN (?, …) AND …`` for the whitelisted filters that have values ("1" when none)."""
+def where_clause(filters: dict, allowed, *, scan: bool = False) -> tuple[str, list]:
+    """``col IN (?, …) AND …`` for the whitelisted filters that have values ("1" when none).
+    ``scan``: written ``+col`` so SQLite cannot use the filter columns' indexes and walks
+    the sort index instead (see :func:`try_scan`)."""
     where, args = [], []
     for k, v in (filters or {}).items():
         if k in allowed and v not in (None, ""):
             vals = list(v) if isinstance(v, (list, tuple)) else [v]
             if vals:
-                where.append(f"{k} IN ({', '.join('?' for _ in vals)})")
+                where.append(f"{'+' if scan else ''}{k} IN ({', '.join('?' for _ in vals)})")
                 args.extend(vals)
     return (" AND ".join(where) or "1"), args
 
@@ -114,6 +119,25 @@ def page_after(db, where, args, col, desc, *, cursor: tuple, offset: int, n: int
     elif out:
         skipped = 0
     return out + _segment(db, where, args, col, desc, False, limit=n - len(out), offset=skipped)
+
+
+def try_scan(db, budget_s: float, fn):
+    """Run ``fn()`` (a page read walking the sort index, filters checked row by row) for at
+    most ``budget_s``; None when it ran out. Why: a broad filter (one model of six) finds
+    a page within a few hundred rows of the sort index, where gathering and sorting all
+    16,000 matches takes 25 ms; but when the filter and the sort key are correlated (that
+    model's scores are all low) the walk can cross the whole index. SQLite's planner
+    cannot know which; a time budget bounds the walk, and the filter index answers then."""
+    deadline = time.perf_counter() + budget_s
+    db.set_progress_handler(lambda: 1 if time.perf_counter() > deadline else 0, 2000)
+    try:
+        return fn()
+    except sqlite3.OperationalError as exc:
+        if "interrupt" not in str(exc):
+            raise
+        return None
+    finally:
+        db.set_progress_handler(None, 0)
 
 
 def fetch(db, rowids: list[int]) -> tuple[list, list]:
