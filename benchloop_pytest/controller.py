@@ -242,11 +242,15 @@ class Controller:
     def pytest_terminal_summary(self, terminalreporter):
         if self.run is None:
             return
+        from benchloop.fmt import num as fmt
+
         sc = self.run["scores"]
         tr = terminalreporter
         tr.write_sep("=", "BenchLoop")
-        fmt = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
         tr.write_line(f"overall {fmt(sc['overall'])}  quality {fmt(sc['quality'])}  speed {fmt(sc['speed'])}  reliability {fmt(sc['reliability'])}  ({sc['formula']})")
+        errors = sc.get("errors") or {}
+        if errors.get("count"):
+            tr.write_line(f"  errors: {errors['count']} tasks ({fmt(errors.get('rate'))}%), counted as not passed")
         for name, s in sc["suites"].items():
             ci = s.get("ci95") or [None, None]
             tr.write_line(f"  {name:<15} {fmt(s['score']):>6}  n={s['n']}  95% CI [{fmt(ci[0])}, {fmt(ci[1])}]")
