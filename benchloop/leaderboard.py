@@ -81,12 +81,14 @@ def _recheck_episode(checker, task: dict, rec: dict, defaults: dict):
 
 # driver -> how to re-judge its stored record (single-turn drivers judge the stored reply)
 REPLAYS = {"benchloop.drivers.toolround": _recheck_turns, "benchloop.drivers.agentloop": _recheck_episode}
+# drivers whose results are measurements: nothing in the artifact can re-derive them
+MEASURED = {"benchloop.drivers.speed"}
 
 
 def recheck_record(suite: str, task: dict, rec: dict, defaults: dict | None = None):
     """The server checker's :class:`~benchloop.record.Verdict` for one stored record, or
-    None when this suite's results cannot be re-derived from an artifact (no checker in
-    the catalog: the speed suite is a measurement). A checker may provide its own
+    None when this suite's results cannot be re-derived from an artifact (an unknown
+    suite, or a measuring driver: the speed suite). A checker may provide its own
     ``recheck(task, rec, defaults)``; multi-turn drivers are replayed as above."""
     import importlib
 
@@ -94,7 +96,7 @@ def recheck_record(suite: str, task: dict, rec: dict, defaults: dict | None = No
     from benchloop.record import Verdict
 
     driver_name, checker_name, _ = SUITES.get(suite, (None, None, None))
-    if checker_name is None:
+    if checker_name is None or driver_name in MEASURED:
         return None
     checker = importlib.import_module(checker_name)
     if hasattr(checker, "recheck"):
@@ -151,6 +153,7 @@ def _verify(run, tasks_dir) -> dict:
     from benchloop.harnesses.base import task_messages
     from benchloop.receipts import build_manifest, manifest_diff, manifest_keys
     from benchloop.scoring import score_run
+    from benchloop.catalog import PROFILES
     from benchloop.tasks import TaskFileError, in_profile, load_suite
 
     if not isinstance(run, dict):
@@ -193,7 +196,7 @@ def _verify(run, tasks_dir) -> dict:
     for s, t in keys:
         by_suite_ids.setdefault(s, set()).add(t)
     for name, ids in by_suite_ids.items():
-        whole = [p for p in ("quick", "core", "full") if {t["id"] for t in suites[name]["tasks"] if in_profile(t, p)} == ids]
+        whole = [p for p in PROFILES if {t["id"] for t in suites[name]["tasks"] if in_profile(t, p)} == ids]
         if not whole:
             raise Rejected(f"{name}: {len(ids)} of {len(suites[name]['tasks'])} tasks is not a whole profile (quick, core or full)")
     seen = {}

@@ -285,3 +285,14 @@ def test_multi_turn_records_are_rechecked_by_replaying_their_turns(suite):
             good = _live_record(task, logical(task["reference"]), s["defaults"])
             assert good["score"] == 100.0, task["id"]
     assert checked == 2 * len(s["tasks"])
+
+
+def test_a_speed_record_is_a_measurement_the_server_leaves_unchecked():
+    """Speed results cannot be re-derived from an artifact: a passing speed record is
+    listed as not re-checked, never re-judged (which would read it as 'no valid
+    measurement' and reject an honest run)."""
+    from benchloop.tasks import load_suite
+
+    s = load_suite("speed")
+    rec = {"reply": "", "score": 100.0, "passed": True, "speed": {"decode_tok_s": 50.0}}
+    assert recheck_record("speed", s["tasks"][0], rec, s["defaults"]) is None
