@@ -1,6 +1,6 @@
 """The agent suite: its tools, its grading, and its loop through real HTTP.
 
-Every task is played through ``runner.run_task`` against the scripted endpoint under
+Every task is played through ``drivers.run_task`` against the scripted endpoint under
 each harness: the reference must score 100, the wrong script less, and the bad models
 (empty, echo, constant, every tool with empty arguments, a stuffed, a hedged and a negated
 universal answer) exactly 0. Issue 11's gaming checks: every task's reference played on
