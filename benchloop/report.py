@@ -84,7 +84,7 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
     if run.get("speed"):
         print_speed(run["speed"], console)
     if run_dir:
-        console.print(f"run directory: {run_dir}", soft_wrap=True, highlight=False)
+        console.print(f"run directory: {run_dir}", soft_wrap=True, highlight=False, markup=False)
 
 
 def to_markdown(run: dict) -> str:
@@ -143,6 +143,7 @@ def print_speed(sp: dict, console) -> None:
     """The speed suite's table per scenario (and per concurrency level), then its
     roofline basis, flags and notes."""
     from rich.table import Table
+    from rich.text import Text
 
     from benchloop.speed.report import scenario_rows
 
@@ -160,7 +161,7 @@ def print_speed(sp: dict, console) -> None:
             floor = max([len(w) for w in label.split()] + [len(c[i]) for c in cells if key != "status"])
             t.add_column(label, justify="left" if key in ("scenario", "status") else "right", overflow="fold", min_width=floor)
         for c in cells:
-            t.add_row(*c)
+            t.add_row(*map(Text, c))  # Text, not markup: a status or scenario name is data
         console.print(t)
     levels = (sp.get("concurrency") or {}).get("levels") or []
     if levels:
@@ -177,6 +178,8 @@ def print_speed(sp: dict, console) -> None:
         head += f" ({num(roof['bandwidth_gb_s'])} GB/s, {num(roof['bytes_per_token'] / 1e6, 'mb')} MB/token)"
     if sp.get("load_ms") is not None:
         head += f" · cold start {num(sp['load_ms'], 'ms', digits=0)} ms"
-    console.print(head, style="dim", soft_wrap=True, highlight=False)
+    # markup=False: flags carry server error text ("error: ... [/INST]"), which rich would
+    # otherwise read as a closing tag and raise on, losing the whole report
+    console.print(head, style="dim", soft_wrap=True, highlight=False, markup=False)
     for line in (sp.get("flags") or []) + (sp.get("notes") or []):
-        console.print("  " + safe_text(line, 300), style="yellow" if line in (sp.get("flags") or []) else "dim", soft_wrap=True, highlight=False)
+        console.print("  " + safe_text(line, 300), style="yellow" if line in (sp.get("flags") or []) else "dim", soft_wrap=True, highlight=False, markup=False)

@@ -155,6 +155,20 @@ def test_speed_table_fits_80_columns_and_shows_generated_tokens():
     assert max(map(len, text.splitlines())) <= 80
 
 
+def test_speed_report_prints_server_error_text_as_text():
+    """A flag carries the server's error text; "[/INST]" in it is data, not rich markup
+    (read as a closing tag it raised and the whole report was lost)."""
+    from rich.console import Console
+
+    from benchloop.report import print_speed
+
+    scen = {"prompt_tokens": 10, "valid": False, "flags": ["error: [/INST] x"]}
+    console = Console(width=100, record=True, file=open(os.devnull, "w"))
+    print_speed({"scenarios": {"[bold]short": scen}, "flags": ["error: HTTP 500 [/INST] [red]bad"], "notes": [], "roofline": {"note": "[/b]"}}, console)
+    text = console.export_text()
+    assert "HTTP 500 [/INST] [red]bad" in text and "[bold]short" in text and "[/b]" in text
+
+
 def test_busy_dashboard_port_is_one_line_naming_port(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
