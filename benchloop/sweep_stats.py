@@ -253,6 +253,7 @@ def _grid(result: dict) -> dict:
 def print_matrix(result: dict, console=None) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from benchloop.report import safe_text
 
@@ -263,13 +264,14 @@ def print_matrix(result: dict, console=None) -> None:
     grid = _grid(result)
     t = Table(title=f"sweep {result.get('sweep_id') or ''}: {result['rows']} × {result['cols'] or ''}".rstrip(" ×"), show_lines=True, header_style="bold")
     t.add_column(f"{result['rows']} \\ {result['cols'] or ''}", no_wrap=True, min_width=12)
+    # axis values (model names such as "repo/[q4]") and statuses are data: Text, never markup
     for col in result["col_values"]:
-        t.add_column(safe_text(col, 60), min_width=12)
+        t.add_column(Text(safe_text(col, 60)), min_width=12)
     for row in result["row_values"]:
-        t.add_row(safe_text(row, 60), *("\n".join(cell_lines(grid[(row, col)])) if (row, col) in grid else MISSING for col in result["col_values"]))
+        t.add_row(Text(safe_text(row, 60)), *(Text("\n".join(cell_lines(grid[(row, col)]))) if (row, col) in grid else MISSING for col in result["col_values"]))
     console.print(t)
-    console.print(f"Q = quality 0–100 [95% CI]; decode tok/s; n tasks; ★ best, ≈ tied = not distinguishable from it ({result['test']}, α={result['alpha']}).")
-    console.print(result["sentence"], soft_wrap=True)
+    console.print(f"Q = quality 0–100 [95% CI]; decode tok/s; n tasks; ★ best, ≈ tied = not distinguishable from it ({result['test']}, α={result['alpha']}).", markup=False)
+    console.print(result["sentence"], soft_wrap=True, markup=False)
 
 
 def to_markdown(result: dict) -> str:

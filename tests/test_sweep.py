@@ -178,6 +178,26 @@ def test_holm_and_ties_on_synthetic_runs():
     assert "Pick a" in res["sentence"] and "b is statistically tied" in res["sentence"]
 
 
+def test_matrix_prints_model_names_as_text_not_markup():
+    """A model name is data: "[/q4]" in it would raise as a rich closing tag, "[q4]" would vanish."""
+    import io
+
+    from rich.console import Console
+
+    from benchloop.sweep_stats import analyze, print_matrix
+
+    man = {"suites": {"reasonmath": {"task_file_sha256": "x", "checker": "1"}}}
+    tasks = [{"suite": "reasonmath", "task_id": "rm-001", "score": 100.0, "passed": True}]
+    run = {"status": "complete", "manifest": man, "tasks": tasks, "scores": {"quality": 100.0, "overall": 100.0, "suites": {"reasonmath": {"ci95": [0, 100]}}}}
+    names = ["repo/m:[q4]", "repo/m:[/q8]"]
+    doc = {"sweep_id": "t", "axes": {"model": names},
+           "cells": [{"name": n, "axes": {"model": n}, "status": "complete", "run_id": "r"} for n in names]}
+    buf = io.StringIO()
+    print_matrix(analyze(doc, {n: run for n in names}), Console(file=buf, width=200))
+    out = buf.getvalue()
+    assert "repo/m:[q4]" in out and "repo/m:[/q8]" in out
+
+
 def test_cells_on_one_endpoint_run_one_after_another_and_endpoints_side_by_side(tmp_path):
     """The scheduler alone, with a stand-in for the cell process: one endpoint's cells
     never overlap (nor do embedded cells, whatever their model), two endpoints overlap."""
