@@ -76,8 +76,14 @@ class Job:
         return {c["run_id"] for c in (doc or {}).get("cells") or [] if isinstance(c, dict) and c.get("status") == "running" and isinstance(c.get("run_id"), str)}
 
     def saved(self) -> dict:
-        """What jobs.json keeps (no key was ever part of a job)."""
-        return {k: getattr(self, k) for k in ("run_id", "spec", "argv", "total", "log_path", "started_at", "ended_at", "returncode", "state", "message", "cancel_requested", "pid", "kind")}
+        """What jobs.json keeps (no key was ever part of a job; a key written into an
+        endpoint URL, ``http://u:KEY@host`` or ``?api-key=``, is redacted, as in run.json)."""
+        from benchloop.artifact import redact
+        from benchloop.providers.base import endpoint_secrets
+
+        urls = [self.spec.get("endpoint")] + [m.get("endpoint") for m in self.spec.get("models") or [] if isinstance(m, dict)]
+        secrets = [x for u in urls if isinstance(u, str) for x in endpoint_secrets(u)]
+        return redact({k: getattr(self, k) for k in ("run_id", "spec", "argv", "total", "log_path", "started_at", "ended_at", "returncode", "state", "message", "cancel_requested", "pid", "kind")}, secrets)
 
     def public(self) -> dict:
         if self.kind == "sweep":  # progress in cells, from sweep.json

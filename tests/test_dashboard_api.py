@@ -738,6 +738,21 @@ def test_a_job_spec_becomes_the_benchloop_run_it_describes():
     assert bare.suites is None and bare.task is None and bare.remote is None and bare.endpoint is None
 
 
+def test_jobs_json_keeps_no_key_written_into_an_endpoint_url(tmp_path):
+    """A key in the endpoint URL (userinfo or ?api-key=) is redacted from the job list on
+    disk, as it is from run.json; single runs and every model of a sweep."""
+    from benchloop.dashboard.jobs import Job, build_argv
+
+    key, qkey = "sk-userinfo-secret-123", "sk-query-secret-456"
+    spec = {"model": "m", "provider": "openai_compat", "harness": "raw", "endpoint": f"http://u:{key}@127.0.0.1:9"}
+    job = Job(run_id="r1", runs_dir=str(tmp_path), spec=spec, argv=build_argv(spec, "r1", str(tmp_path))[1:], total=1, log_path="x")
+    sweep = Job(run_id="s1", runs_dir=str(tmp_path), spec={"kind": "sweep", "models": [{"model": "m", "provider": "openai_compat", "endpoint": f"http://h:9/v1?api-key={qkey}"}]},
+                argv=[], total=1, log_path="x", kind="sweep")
+    text = json.dumps([job.saved(), sweep.saved()])
+    assert key not in text and qkey not in text and "[REDACTED]" in text
+    assert job.spec["endpoint"].endswith(f"{key}@127.0.0.1:9")  # the live job keeps what it runs with
+
+
 # ------------------------------------------------------------------------ sweeps
 def test_sweeps_are_listed_and_a_sweep_links_each_cell_to_its_run(runs_dir, serve):
     from benchloop.dashboard.demo import synthetic_sweep
