@@ -47,19 +47,22 @@ def new_sweep(plan: dict, cells: list[dict], *, sweep_id: str, rows: str | None,
     def public(values: dict) -> dict:
         return {k: (safe_endpoint(v) if k == "endpoint" and isinstance(v, str) else v) for k, v in values.items()}
 
+    def public_axes(axes: dict) -> dict:  # an endpoint axis holds URLs as typed, keys included
+        return {a: ([safe_endpoint(v) if isinstance(v, str) else v for v in vs] if a == "endpoint" else vs) for a, vs in axes.items()}
+
     return {
         "schema_version": SCHEMA_VERSION,
         "sweep_id": sweep_id,
         "created_at": utcnow(),
         "benchloop_version": __version__,
         "status": "planned",
-        "axes": plan["axes"],
+        "axes": public_axes(plan["axes"]),
         "settings": public(plan["settings"]),
         "suites": plan["settings"].get("suites"),
         "rows": rows,
         "cols": cols,
         "cells": [
-            {"name": c["name"], "slug": c["slug"], "axes": c["axes"], "values": public(c["values"]), "group": c.get("group"),
+            {"name": c["name"], "slug": c["slug"], "axes": public(c["axes"]), "values": public(c["values"]), "group": c.get("group"),
              "run_id": None, "status": "pending", "attempts": [], "wall_s": 0.0, "load_ms": None, "abandoned_runs": []}
             for c in cells
         ],

@@ -178,6 +178,20 @@ def test_holm_and_ties_on_synthetic_runs():
     assert "Pick a" in res["sentence"] and "b is statistically tied" in res["sentence"]
 
 
+def test_sweep_json_keeps_no_key_written_into_an_endpoint_axis():
+    """An endpoint axis holds the URLs as typed: sweep.json's axes and each cell's axes
+    keep scheme, host and path only, as its values already did."""
+    from benchloop import sweep as sw
+    from benchloop.sweep_run import new_sweep
+
+    plan = sw.plan_from_flags({"model": "m", "provider": "openai_compat", "harness": "raw",
+                               "endpoint": "http://u:sk-userinfo-secret-1@h1:1,http://h2:2/v1?api-key=sk-query-secret-2"})
+    doc = new_sweep(plan, sw.expand(plan), sweep_id="s", rows=None, cols=None)
+    text = json.dumps(doc)
+    assert "sk-userinfo-secret-1" not in text and "sk-query-secret-2" not in text
+    assert doc["axes"]["endpoint"] == ["http://h1:1", "http://h2:2/v1"] and doc["cells"][1]["axes"]["endpoint"] == "http://h2:2/v1"
+
+
 def test_matrix_prints_model_names_as_text_not_markup():
     """A model name is data: "[/q4]" in it would raise as a rich closing tag, "[q4]" would vanish."""
     import io
