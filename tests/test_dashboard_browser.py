@@ -126,6 +126,8 @@ DOC_SHOTS = {"leaderboard-1280", "leaderboard-390", "run-1280", "compare-1280", 
 
 def goto(site, hash_, ready):
     page = site["page"]
+    if not page.url.startswith(site["url"]):  # this worker's first visit (under xdist any test can come first)
+        page.goto(site["url"] + "/" + hash_)
     page.evaluate("h => { location.hash = h }", hash_)
     page.wait_for_function("n => document.getElementById('view').dataset.ready === n", arg=ready, timeout=30000)
     return page
