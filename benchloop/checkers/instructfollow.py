@@ -76,12 +76,6 @@ def _prompt_text(task: dict) -> str:
     return "\n".join(str(m.get("content") or "") for m in task.get("messages") or [] if m.get("role") in ("user", "system"))
 
 
-def _user_prompt(task: dict) -> str:
-    if task.get("prompt"):
-        return str(task["prompt"])
-    return "\n".join(str(m.get("content") or "") for m in task.get("messages") or [] if m.get("role") == "user")
-
-
 def _tokens(text: str) -> list[str]:
     return [fold(w) for w in words(plain(text)[:MAX_TEXT])]
 
