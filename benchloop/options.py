@@ -42,7 +42,7 @@ OPTIONS: list[tuple[str, str, object, str]] = [
     ("hardware", "describe the hardware yourself (e.g. 'RTX 4090 box')", None, "str"),
     ("gpu", "GPU name override", None, "str"),
     ("gpu-memory-gb", "GPU memory override in GB", None, "float"),
-    ("trials", "speed suite repetitions per scenario (default 5)", 5, "int"),
+    ("trials", "most speed trials per scenario (default 5); a scenario stops earlier once decode and TTFT settle", 5, "int"),
     ("speed-budget", "seconds the speed suite may take in all (per worker); a scenario whose estimate does not fit is skipped with a note (default no cap)", None, "float"),
     ("concurrency", "speed suite concurrency sweep, e.g. 1,2,4 (default off)", None, "str"),
     ("model-bytes", "bytes read per generated token, for the roofline when the model file is unknown", None, "float"),
