@@ -198,7 +198,7 @@ def test_verdict_is_typed_and_versioned():
 
     v = reasonmath.check(TASKS[0], {"content": TASKS[0]["reference"]})
     assert isinstance(v, Verdict) and v.detail["answer"] == "$43.20"
-    assert reasonmath.CHECKER_VERSION == "reasonmath-2"
+    assert reasonmath.CHECKER_VERSION == "reasonmath-3"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

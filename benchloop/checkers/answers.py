@@ -37,7 +37,7 @@ __all__ = [
     "scan_numbers", "scan_dates", "scan_times",
 ]
 
-READER_VERSION = "answers-2"  # fold into a checker's CHECKER_VERSION: reading changes verdicts
+READER_VERSION = "answers-3"  # fold into a checker's CHECKER_VERSION: reading changes verdicts (3: conclusions and one-line replies)
 MAX_TEXT = 200_000       # characters of a reply searched for the ANSWER line
 MAX_JSON_TEXT = 60_000   # characters of a reply searched for a JSON object
 MAX_JSON_ATTEMPTS = 200  # '{' positions tried
@@ -87,16 +87,37 @@ def strip_think(text) -> str:
 _ANSWER_LINE = re.compile(r"^[ \t>*_#`-]*(?:final[ \t]+)?answer[ \t*_`]*[:：][ \t]*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
+# Conclusions a careful grader reads as the final answer when no ANSWER: line was written
+# ("So, the answer is 5.", "\boxed{43.20}", "#### 43.2"); the last one in the text wins.
+_CONCLUSION = re.compile(r"\bthe[ \t]+(?:final[ \t]+|correct[ \t]+)?answer[ \t]+is[ \t]*:?[ \t]*([^\n]{1,200})|\\boxed\{([^{}\n]{1,200})\}|^[ \t]*####[ \t]*([^\n]{1,200})$", re.IGNORECASE | re.MULTILINE)
+MAX_BARE_ANSWER = 120  # a reply of one short line is its own answer ("Carla", "$43.20")
+
+
 def final_answer(text: str | None) -> str | None:
-    """The text after the last ``ANSWER:`` (or ``Final answer:``) line outside reasoning,
-    stripped of markdown emphasis; None if absent."""
+    """The final answer outside reasoning, stripped of markdown emphasis; None if absent.
+
+    The last ``ANSWER:`` (or ``Final answer:``) line; failing that, the last conclusion a
+    careful grader would read as the answer ("the answer is …", ``\boxed{…}``, ``#### …``);
+    failing that, a reply that is one short line. Never "the last number anywhere": a
+    reply that lists many values has no final answer."""
     text = strip_think(text)
     if not text:
         return None
-    found = _ANSWER_LINE.findall(text[-MAX_TEXT:])
-    if not found:
-        return None
-    ans = re.sub(r"^[*_`]+|[*_`]+$", "", found[-1].strip()).strip()
+    tail = text[-MAX_TEXT:]
+    found = _ANSWER_LINE.findall(tail)
+    if found:
+        ans = found[-1]
+    else:
+        last = None
+        for m in _CONCLUSION.finditer(tail):
+            last = m
+        if last is not None:
+            ans = next(g for g in last.groups() if g is not None)
+        elif "\n" not in tail.strip() and len(tail.strip()) <= MAX_BARE_ANSWER:
+            ans = tail
+        else:
+            return None
+    ans = re.sub(r"^[*_`]+|[*_`]+$", "", ans.strip()).strip()
     return ans or None
 
 

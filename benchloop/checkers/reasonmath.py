@@ -33,7 +33,7 @@ from benchloop.checkers.answers import (
 from benchloop.checkers.values import convert
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "reasonmath-2"  # reads with answers.READER_VERSION (kept in each verdict's detail)
+CHECKER_VERSION = "reasonmath-3"  # reads with answers.READER_VERSION (kept in each verdict's detail)
 TYPES = ("number", "money", "time", "choice", "pairs")
 MIN_OPTIONS = 3  # a two-way choice is a coin a constant reply wins half the time
 MAX_PAIR_TEXT = 4000

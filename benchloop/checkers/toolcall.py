@@ -52,7 +52,7 @@ from benchloop.checkers.answers import (
 from benchloop.checkers.toolargs import FORMATS, as_spec, clean_calls, params, score_call, show, type_ok, unusable
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "toolcall-2"
+CHECKER_VERSION = "toolcall-3"
 TYPES = ("calls", "no_call", "multi_step")
 MAX_EXPECTED_CALLS = 6
 MAX_TOOLS = 10
