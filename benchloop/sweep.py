@@ -168,10 +168,15 @@ def _name_cells(cells: list[dict], axes: list[str]) -> None:
     ``slug`` is the same name made safe for a file name."""
     from benchloop.artifact import slug
 
+    from benchloop.providers.base import safe_endpoint
+
+    def shown(a, v):  # a key written into an endpoint URL never reaches a cell's name
+        return safe_endpoint(v) if a == "endpoint" else v
+
     varying = [a for a in axes if len({c["axes"][a] for c in cells}) > 1] or axes[:1]
     for full in (False, True):
         for c in cells:
-            c["name"] = "/".join(c["axes"][a] if full else _label(a, c["axes"][a]) for a in varying)
+            c["name"] = "/".join(shown(a, c["axes"][a]) if full else _label(a, c["axes"][a]) for a in varying)
         if len({c["name"] for c in cells}) == len(cells):
             break
     seen = set()

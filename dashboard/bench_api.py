@@ -202,6 +202,8 @@ def router(dash: Dashboard) -> APIRouter:
             return jobs.start_sweep(spec, matrix_text(spec), key, cells=len(cells)).public()
         except JobBusy as exc:
             bad(str(exc), 409)
+        except JobError as exc:
+            bad(str(exc))
 
     @r.post("/api/jobs/check", tags=["benchmark"], summary="Check a benchmark or a sweep before starting it: endpoints and models, task and cell count, time estimate",
             responses={400: {"description": "the request is not a valid benchmark"}, 403: {"description": "control is disabled (bound beyond loopback) or the token is missing"}})

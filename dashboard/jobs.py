@@ -245,6 +245,11 @@ class JobManager:
         running = self.busy()
         if running:
             raise JobBusy(running)
+        from benchloop.providers.base import has_credentials
+
+        if any(has_credentials(w.strip("'\",{}[]")) for w in matrix.split()):
+            # the matrix file is on disk for the subprocess to read: a key goes in the API key field instead
+            raise JobError("an endpoint URL carries a key or password; give the key in the API key field instead")
         sweep_id = new_sweep_id()
         assert valid_run_id(sweep_id)
         path = self.log_dir() / f"{sweep_id}.yaml"

@@ -856,3 +856,23 @@ def test_a_sweep_form_becomes_the_matrix_file_benchloop_sweep_reads():
     assert plan["axes"] == {"model": ["any"], "endpoint": ["http://laptop:8080", "http://desktop:8080"], "harness": ["raw"]}
     with pytest.raises(JobError, match="every picked model on every one"):
         matrix_text(validate_sweep_spec({"models": two + [{"model": "other", "provider": "openai_compat", "endpoint": "http://laptop:8080"}]}, available_suites=runnable_suites())[0])
+
+
+def test_a_sweep_with_a_key_in_an_endpoint_url_is_refused_before_anything_is_written(tmp_path):
+    """The sweep's matrix file sits on disk for the subprocess: a key written into an
+    endpoint URL must go in the API key field instead, and nothing is written."""
+    from benchloop.dashboard.jobs import JobError, JobManager
+
+    jobs = JobManager(tmp_path / "runs")
+    matrix = "axes:\n  model:\n    - m: {provider: openai_compat, endpoint: 'http://user:sk-secret-123@127.0.0.1:9/v1'}\n  harness: [raw]\n"
+    with pytest.raises(JobError, match="API key field"):
+        jobs.start_sweep({"models": []}, matrix, None, cells=1)
+    assert not any("sk-secret-123" in p.read_text(errors="ignore") for p in (tmp_path / "runs").rglob("*") if p.is_file())
+
+
+def test_sweep_cell_names_never_carry_a_key_from_an_endpoint_url():
+    from benchloop.sweep import _name_cells
+
+    cells = [{"axes": {"endpoint": f"http://u:sk-key-{i}@127.0.0.1:8080/v1", "model": "m"}} for i in range(2)]
+    _name_cells(cells, ["endpoint", "model"])
+    assert all("sk-key" not in c["name"] and "sk-key" not in c["slug"] for c in cells)
