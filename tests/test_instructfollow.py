@@ -2,7 +2,7 @@
 the cross-task matrix (a reply that fits every task answers none), gaming replies
 (stuffed, keyword-only, echoes with light edits, empty, constant), the phrasings real
 models write, each constraint type on its own, strict vs loose, fuzz and timing, and the
-path through the runner."""
+path through the drivers (benchloop.drivers.run_task)."""
 from __future__ import annotations
 
 import time
@@ -454,13 +454,26 @@ def test_closing_and_opening_phrases_in_the_forms_models_write():
 
 # --------------------------------------------------------------------------- properties
 
+def _timed_check(task, r):
+    """The verdict and the check's CPU time in this thread, the least of up to three
+    tries: a garbage-collection pause on a loaded machine is not the checker's cost."""
+    best = None
+    for _ in range(3):
+        t0 = time.thread_time()
+        v = ifc.check(task, r)
+        spent = time.thread_time() - t0
+        best = spent if best is None else min(best, spent)
+        if best < 0.05:
+            break
+    return v, best
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=2000))
 def test_checker_never_raises_and_is_fast_on_arbitrary_text(text):
     for task in TASKS:
-        t0 = time.thread_time()
-        v = ifc.check(task, reply(text))
-        assert time.thread_time() - t0 < 0.05
+        v, spent = _timed_check(task, reply(text))
+        assert spent < 0.05
         assert v["score"] in (0.0, 100.0) and v["score"] <= v["loose_score"]
 
 
@@ -468,9 +481,8 @@ def test_checker_never_raises_and_is_fast_on_arbitrary_text(text):
 @given(st.text(alphabet="*-_#<>[]\"{}\n .,!?P.S.aA1<>/thinkSECTIONPart\u201c\u201d\u2019😊", max_size=600))
 def test_loose_is_never_below_strict_on_markup_heavy_text(text):
     for task in TASKS:
-        t0 = time.thread_time()
-        v = ifc.check(task, reply(text))
-        assert time.thread_time() - t0 < 0.05
+        v, spent = _timed_check(task, reply(text))
+        assert spent < 0.05
         for c in v["checks"]:
             assert c["loose"] or not c["ok"]
 
