@@ -128,4 +128,7 @@ def record_on_item(item, rec: dict, key, secrets: list[str]) -> None:
     if rec.get("error") or not rec.get("passed"):
         from benchloop.artifact import redact
 
-        pytest.fail(redact(rec.get("error") or rec.get("reason") or f"score {rec.get('score')}", secrets), pytrace=False)
+        from benchloop.report import safe_text
+
+        # the reason can quote model output: no control characters reach the terminal or JUnit
+        pytest.fail(safe_text(redact(rec.get("error") or rec.get("reason") or f"score {rec.get('score')}", secrets), 2000), pytrace=False)
