@@ -150,7 +150,7 @@ def verify_submission(run: dict) -> tuple[bool, str]:
 
 def _verify(run, tasks_dir) -> dict:
     from benchloop.artifact import valid_run_id
-    from benchloop.harnesses.base import task_messages
+    from benchloop.tasks import task_messages
     from benchloop.receipts import build_manifest, manifest_diff, manifest_keys
     from benchloop.scoring import score_run
     from benchloop.catalog import PROFILES

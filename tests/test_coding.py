@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchloop.checkers import coding
-from benchloop.harnesses.base import task_messages
+from benchloop.tasks import task_messages
 from benchloop.tasks import TaskFileError, load_suite, select
 from benchloop.record import Verdict
 from benchloop.testing.scripted import Reply

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from benchloop.checkers import toolcall as tc
 from benchloop.harnesses import get_harness
-from benchloop.harnesses.base import task_messages
+from benchloop.tasks import task_messages
 from benchloop.providers import make_provider
 from benchloop.drivers import run_task
 from benchloop.drivers.conversation import Conversation

@@ -1,8 +1,6 @@
 """The harness interface. ``raw`` is the identity; text formats override the hooks."""
 from __future__ import annotations
 
-from benchloop.tasks import task_messages  # noqa: F401  (re-exported: harness users build histories from it)
-
 
 class Harness:
     name = "base"
