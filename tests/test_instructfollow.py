@@ -58,7 +58,7 @@ def test_suite_size_and_ids():
     used = {s["type"] for t in TASKS for s in t["check"]["constraints"]}
     assert used == set(ifc.CONSTRAINTS) | {"topic"}, f"constraint types no task uses: {set(ifc.CONSTRAINTS) - used}"
     assert sum(1 for t in TASKS if len(t["check"]["constraints"]) >= 4) >= 10  # several at once
-    assert ifc.CHECKER_VERSION == "instructfollow-3"
+    assert ifc.CHECKER_VERSION == "instructfollow-4"
 
 
 @pytest.mark.parametrize("task", TASKS, ids=IDS)
@@ -562,3 +562,14 @@ def test_real_smollm_reply_is_scored_and_rescored_offline(smollm_engine):
     again = ifc.check(task, {"content": rec["output"]})
     assert (again["score"], again["loose_score"]) == (rec["score"], rec["detail"]["loose_score"])
     assert rec["score"] <= rec["detail"]["loose_score"]
+
+
+def test_topic_words_count_in_their_derived_forms_but_never_from_the_prompt():
+    """A careful grader reads "cardiovascular" as about the heart and "activity" as being
+    active; the prompt's own words still never count (an echo stays off topic)."""
+    task = next(t for t in TASKS if t["id"] == "if-015")
+    right = "Cycling to work improves cardiovascular health and physical activity. It saves money on fuel and parking. It also cuts emissions."
+    assert ifc.check(task, reply(right))["score"] == 100.0
+    assert not ifc._derived("sun", {"sunday"}) and ifc._derived("cardio", {"cardiovascular"}) and ifc._derived("active", {"activity"})
+    prompt = task["prompt"]
+    assert ifc.check(task, reply(prompt))["score"] == 0.0

@@ -52,7 +52,7 @@ from benchloop.checkers.if_rules import (  # noqa: F401  (re-exported: the suite
 )
 from benchloop.record import Verdict
 
-CHECKER_VERSION = "instructfollow-3"  # with the shared reader, answers.READER_VERSION
+CHECKER_VERSION = "instructfollow-4"  # with the shared reader, answers.READER_VERSION
 
 ECHO_SHARE = 0.5      # share of a reply's tokens inside a word pair of the prompt: an echo
 NEW_WORDS = 5         # distinct content words a reply needs beyond the prompt's (default)
@@ -93,11 +93,22 @@ def given_away(entry: str, vocab: set[str]) -> bool:
     return bool(stems(entry) & vocab)
 
 
+def _derived(word: str, tokens: set[str]) -> bool:
+    """A longer topic word also counts in its derived forms ("cardio" in "cardiovascular",
+    "active" in "activity", "exercise" in "exercising"): a root of five letters or more
+    that starts a reply word. Short words ("sun", "fit") keep their simple inflections
+    only, so "sun" never matches "sunday"."""
+    w = fold(word)
+    root = w[:-1] if len(w) >= 6 and w[-1] in "eys" else w
+    return len(root) >= 5 and any(t.startswith(root) for t in tokens)
+
+
 def substance(text: str, spec: dict, vocab: set[str]) -> tuple[bool, str]:
     """The ``topic`` constraint: subject words the prompt does not give, and own words."""
     reply = set(_tokens(text))
     lexicon = [w for w in spec.get("words") or [] if not given_away(w, vocab)]
-    hits = [w for w in lexicon if stems(w) & reply]
+    own = reply - vocab  # a topic word counts only from the reply's own words, never the prompt's
+    hits = [w for w in lexicon if stems(w) & own or _derived(w, own)]
     new = {w for w in reply - vocab if len(w) >= 3 and w not in STOPWORDS}
     need_new = spec.get("new_words", NEW_WORDS)
     ok = len(hits) >= spec.get("n", 1) and len(new) >= need_new
