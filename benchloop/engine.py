@@ -183,14 +183,15 @@ class Engine:
         except Exception as exc:  # the native side reports a failed load as a plain exception
             raise EngineError(f"llama.cpp could not load {self.path.name}: {exc}") from None
         self.url = self._server.listening_address
-        import requests
+        from benchloop.providers.http import HTTPError, Session
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
+                with Session() as s:
+                    if s.get(self.url + "/health", timeout=1).status_code == 200:
+                        break
+            except HTTPError:
                 pass
             time.sleep(0.05)
         else:

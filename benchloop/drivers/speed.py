@@ -62,7 +62,7 @@ def measure_request(provider, model: str, messages: list[dict], *, max_tokens: i
 
 def clone_provider(provider):
     """A provider for another thread: same endpoint and key, its own HTTP session
-    (``requests.Session`` is not meant to be shared across threads)."""
+    (an HTTP session is not meant to be shared across threads)."""
     p = copy.copy(provider)
     p._session = None
     return p

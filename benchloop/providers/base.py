@@ -160,13 +160,12 @@ class Provider:
     @property
     def session(self):
         if self._session is None:
-            import requests
+            from benchloop.providers.http import Session
 
-            self._session = requests.Session()
-            self._session.trust_env = False  # a local benchmark never goes through a proxy
+            self._session = Session()  # direct to the endpoint: a local benchmark uses no proxy
             if self._api_key:
                 # every wire format sends a key it was given (Ollama behind a proxy or a
-                # hosted Ollama takes a bearer key too); requests drops it on a redirect
+                # hosted Ollama takes a bearer key too); the client drops it on a redirect
                 # to another host, so it only ever reaches the endpoint it was given for
                 self._session.headers["Authorization"] = f"Bearer {self._api_key}"
         return self._session
@@ -192,23 +191,21 @@ class Provider:
 
     # shared helpers -------------------------------------------------------
     def _wrap(self, fn, what: str):
-        import requests
+        from benchloop.providers import http
 
         try:
             return fn()
         except ProviderError:
             raise
-        except requests.exceptions.ConnectTimeout:
+        except http.ConnectTimeout:
             raise ProviderError("connect", f"timed out connecting to {self.shown_endpoint} ({what})") from None
-        except requests.exceptions.ConnectionError as exc:
-            if "timed out" in str(exc).lower():  # a read timeout inside a stream surfaces as ConnectionError
-                raise ProviderError("timeout", f"no progress from {self.shown_endpoint} for {self.timeout:g}s ({what})") from None
+        except http.ConnectError as exc:
             msg = "refused" if "refused" in str(exc).lower() else "failed"
             raise ProviderError("connect", f"connection {msg} at {self.shown_endpoint} ({what})") from None
-        except requests.exceptions.Timeout:
+        except http.ReadTimeout:
             raise ProviderError("timeout", f"no progress from {self.shown_endpoint} for {self.timeout:g}s ({what})") from None
-        except requests.exceptions.RequestException as exc:
-            raise ProviderError("protocol", f"{type(exc).__name__} talking to {self.shown_endpoint} ({what})") from None
+        except http.ProtocolError as exc:
+            raise ProviderError("protocol", f"{str(exc)[:200]} talking to {self.shown_endpoint} ({what})") from None
 
 
 def json_reply(r, res: ChatResult) -> dict:

@@ -110,7 +110,8 @@ class OllamaProvider(Provider):
                 res.t_done = time.perf_counter()
                 raise http_error(r, "/api/chat")
             if stream:
-                self._read_stream(r, res, on_delta)
+                with r:  # closing keeps the connection when the stream's last bytes are here
+                    self._read_stream(r, res, on_delta)
             else:
                 self._absorb(res, json_reply(r, res), res.t_done, on_delta)
             return res

@@ -126,7 +126,8 @@ class OpenAICompatProvider(Provider):
                 res.t_done = time.perf_counter()
                 raise http_error(r, "/v1/chat/completions")
             if stream:
-                self._read_stream(r, res, on_delta)
+                with r:  # closing keeps the connection when the stream's last bytes are here
+                    self._read_stream(r, res, on_delta)
             else:
                 self._read_whole(r, res)
                 emit_delta(on_delta, res.content, res.reasoning)
