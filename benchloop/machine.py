@@ -153,7 +153,9 @@ def apple_gpu() -> list[dict]:
 
 
 def _home() -> str:
-    return os.environ.get("BENCHLOOP_HOME") or os.path.join(os.path.expanduser("~"), ".bench-loop")
+    from benchloop.paths import home
+
+    return home()
 
 
 def machine_id() -> str:

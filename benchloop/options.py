@@ -318,7 +318,9 @@ def is_remote(s: Settings) -> bool:
 
 
 def home() -> str:
-    return os.environ.get("BENCHLOOP_HOME") or os.path.join(os.path.expanduser("~"), ".bench-loop")
+    from benchloop.paths import home as _home
+
+    return _home()
 
 
 def runs_dir(s: Settings | None = None, *, given: str | None = None) -> str:

@@ -22,6 +22,13 @@ def _pkg_dir(name: str, installed: str | None = None) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
+def home() -> str:
+    """BenchLoop's own folder (runs, the machine id, caches): ``BENCHLOOP_HOME`` or ~/.bench-loop."""
+    import os
+
+    return os.environ.get("BENCHLOOP_HOME") or os.path.join(os.path.expanduser("~"), ".bench-loop")
+
+
 def tasks_dir() -> Path:
     """BENCHLOOP_TASKS_DIR points at a folder of your own task files (same format)."""
     import os

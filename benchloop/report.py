@@ -37,38 +37,33 @@ def summary_rows(run: dict) -> list[dict]:
     return rows
 
 
-def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    console = console or Console()
+def report_blocks(run: dict, run_dir: str | None = None) -> list[tuple]:
+    """What the report says, as plain data both renderers draw: ``("line", [(text,
+    style), ...])`` (a third item ``"whole"`` keeps it one line on a terminal) or ``("table", title, [(label, justify, min_width, foldable), ...],
+    rows)`` where each row is a list of ``(text, style)`` cells. A column that is not
+    foldable is never narrower than its widest cell. Every text is already safe."""
     sc = run.get("scores") or {}
     model = run.get("model") or {}
-    head = Text()
-    head.append("BenchLoop ", style="bold")
-    head.append(safe_text(model.get("name"), 80), style="bold cyan")
-    head.append(f"  via {run.get('provider')} · harness {run.get('harness')} · {safe_text((run.get('machine') or {}).get('hardware'), 60)}")
-    console.print(head)
-    t = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    t.add_column("", min_width=14)
-    t.add_column("score", justify="right")
-    t.add_column("", min_width=24)
-    t.add_column("n", justify="right")
-    t.add_column("95% CI", justify="right")
-    t.add_column("errors", justify="right")
+    blocks: list[tuple] = [("line", [
+        ("BenchLoop ", "bold"),
+        (safe_text(model.get("name"), 80), "bold cyan"),
+        (f"  via {safe_text(run.get('provider'), 40)} · harness {safe_text(run.get('harness'), 40)} · {safe_text((run.get('machine') or {}).get('hardware'), 60)}", ""),
+    ])]
+    rows = []
     for row in summary_rows(run):
         big = row["n"] is None
         ci = row["ci95"]
-        t.add_row(
-            Text(row["name"], style="bold" if big else ""),
-            num(row["score"]),
-            Text(_bar(row["score"]), style="green" if (row["score"] or 0) >= 70 else "yellow" if (row["score"] or 0) >= 40 else "red"),
-            "" if big else str(row["n"]),
-            "" if not ci else f"[{num(ci[0])}, {num(ci[1])}]",
-            "" if big or not row.get("errors") else str(row["errors"]),
-        )
-    console.print(t)
+        score = row["score"] or 0
+        rows.append([
+            (row["name"], "bold" if big else ""),
+            (num(row["score"]), ""),
+            (_bar(row["score"]), "green" if score >= 70 else "yellow" if score >= 40 else "red"),
+            ("" if big else str(row["n"]), ""),
+            ("" if not ci else f"[{num(ci[0])}, {num(ci[1])}]", ""),
+            ("" if big or not row.get("errors") else str(row["errors"]), ""),
+        ])
+    cols = [("", "left", 14, False), ("score", "right", 0, False), ("", "left", 24, False), ("n", "right", 0, False), ("95% CI", "right", 0, False), ("errors", "right", 0, False)]
+    blocks.append(("table", None, cols, rows))
     notes = [f"formula {sc.get('formula')}"]
     if sc.get("finish_length"):
         notes.append(f"{sc['finish_length']} replies cut by the token limit (finish_reason=length)")
@@ -80,11 +75,85 @@ def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
         notes.append(f"{errs} tasks ended in a provider/harness error" + (f" ({num(rate)}% error rate; reliability counts them as not passed)" if rate is not None else ""))
     notes.append(f"status {run.get('status')}")
     notes.append(f"manifest {str(run.get('manifest_hash') or '')[:12]}")
-    console.print("  " + " · ".join(notes), style="dim")
+    blocks.append(("line", [("  " + safe_text(" · ".join(notes), 2000), "dim")]))
     if run.get("speed"):
-        print_speed(run["speed"], console)
+        blocks += speed_blocks(run["speed"])
     if run_dir:
-        console.print(f"run directory: {run_dir}", soft_wrap=True, highlight=False, markup=False)
+        blocks.append(("line", [(f"run directory: {safe_text(run_dir, 1000)}", "")], "whole"))
+    return blocks
+
+
+def print_report(run: dict, console=None, run_dir: str | None = None) -> None:
+    """The report on the terminal through rich; to a pipe or a file (CI logs, ``> out``)
+    as plain text, which needs no rich at all: that import alone was ~40 ms and 3.5 MiB
+    of every run's cost (issue 14). A ``console`` given is always used."""
+    blocks = report_blocks(run, run_dir)
+    if console is None:
+        import sys
+
+        if not _is_terminal(sys.stdout):
+            enc = getattr(sys.stdout, "encoding", None) or "utf-8"
+            sys.stdout.write(render_plain(blocks).encode(enc, "replace").decode(enc))  # a cp1252 pipe gets "?" for a bar
+            return
+        from rich.console import Console
+
+        console = Console()
+    render_rich(blocks, console)
+
+
+def _is_terminal(stream) -> bool:
+    import os
+
+    if os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE") == "1":
+        return True  # rich's own switches: the caller wants the rich rendering
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def render_plain(blocks: list[tuple]) -> str:
+    """Blocks as plain text: tables padded to their widest cell, nothing wrapped."""
+    out = []
+    for block in blocks:
+        if block[0] == "line":
+            out.append("".join(text for text, _ in block[1]))
+            continue
+        _, title, cols, rows = block
+        cells = [[text for text, _ in row] for row in rows]
+        widths = [max([minw, len(label)] + [len(r[i]) for r in cells]) for i, (label, _, minw, _) in enumerate(cols)]
+        if title:
+            out.append(title)
+        lines = [[label for label, _, _, _ in cols]] + cells
+        for r in lines:
+            parts = [(c.rjust(w) if just == "right" else c.ljust(w)) for c, w, (_, just, _, _) in zip(r, widths, cols)]
+            out.append(" ".join(parts).rstrip())
+    return "\n".join(out) + "\n"
+
+
+def render_rich(blocks: list[tuple], console) -> None:
+    """Blocks through rich: styled, tables fitted to the terminal (headers wrap at their
+    spaces, numbers are never cut). Cells are ``Text``, never markup: a status or a
+    server's error text such as ``[/INST]`` is data."""
+    from rich.table import Table
+    from rich.text import Text
+
+    for block in blocks:
+        if block[0] == "line":
+            head = Text()
+            for text, style in block[1]:
+                head.append(text, style=style or "")
+            # a long line (a path, a server's error) stays whole for copying; notes wrap
+            console.print(head, soft_wrap=len(block) > 2 and block[2] == "whole")
+            continue
+        _, title, cols, rows = block
+        t = Table(title=title, title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
+        for i, (label, just, minw, foldable) in enumerate(cols):
+            floor = max([minw, *(len(w) for w in label.split())] + [len(r[i][0]) for r in rows if not foldable])
+            t.add_column(label, justify=just, overflow="fold", min_width=floor or None)
+        for r in rows:
+            t.add_row(*(Text(text, style=style or "") for text, style in r))
+        console.print(t)
 
 
 def to_markdown(run: dict) -> str:
@@ -139,38 +208,25 @@ def _cell(key: str, v) -> str:
     return MISSING if v is None else str(v)
 
 
-def print_speed(sp: dict, console) -> None:
-    """The speed suite's table per scenario (and per concurrency level), then its
-    roofline basis, flags and notes."""
-    from rich.table import Table
-    from rich.text import Text
-
+def speed_blocks(sp: dict) -> list[tuple]:
+    """The speed suite's tables per scenario (and per concurrency level), then its
+    roofline basis, flags and notes, as report blocks."""
     from benchloop.speed.report import scenario_rows
 
     rows = scenario_rows(sp)
     for row, (_name, sc) in zip(rows, sorted((sp.get("scenarios") or {}).items(), key=lambda kv: (kv[1].get("prompt_tokens") or 0, kv[0]))):
         # what was generated (the server's count, median over trials), not the budget
         row["gen_tokens"] = sc.get("completion_tokens_measured")
+    blocks: list[tuple] = []
     # two narrow tables instead of one of fourteen columns: each fits 80 columns
     # (headers wrap at their spaces, numbers never get cut to "1197…")
     for title, columns in SPEED_TABLES:
-        t = Table(title=title, title_justify="left", show_header=True, header_style="bold", box=None, pad_edge=False)
-        cells = [[_cell(k, row.get(k)) for k, _ in columns] for row in rows]
-        for i, (key, label) in enumerate(columns):
-            # a number's full width is the floor (never "1197…"); a header wraps at its spaces
-            floor = max([len(w) for w in label.split()] + [len(c[i]) for c in cells if key != "status"])
-            t.add_column(label, justify="left" if key in ("scenario", "status") else "right", overflow="fold", min_width=floor)
-        for c in cells:
-            t.add_row(*map(Text, c))  # Text, not markup: a status or scenario name is data
-        console.print(t)
+        cols = [(label, "left" if key in ("scenario", "status") else "right", 0, key == "status") for key, label in columns]
+        blocks.append(("table", title, cols, [[(_cell(k, row.get(k)), "") for k, _ in columns] for row in rows]))
     levels = (sp.get("concurrency") or {}).get("levels") or []
     if levels:
-        c = Table(title="concurrency", title_justify="left", box=None, pad_edge=False, header_style="bold")
-        for label in ("streams", "total tok/s", "per-stream tok/s", "TTFT p90 ms", "valid"):
-            c.add_column(label, justify="right")
-        for lv in levels:
-            c.add_row(str(lv.get("concurrency")), num(lv.get("aggregate_tok_s")), num(lv.get("per_stream_tok_s")), num(lv.get("ttft_p90_ms")), f"{lv.get('valid_requests')}/{lv.get('requests')}")
-        console.print(c)
+        cols = [(label, "right", 0, False) for label in ("streams", "total tok/s", "per-stream tok/s", "TTFT p90 ms", "valid")]
+        blocks.append(("table", "concurrency", cols, [[(str(lv.get("concurrency")), ""), (num(lv.get("aggregate_tok_s")), ""), (num(lv.get("per_stream_tok_s")), ""), (num(lv.get("ttft_p90_ms")), ""), (f"{lv.get('valid_requests')}/{lv.get('requests')}", "")] for lv in levels]))
     roof = sp.get("roofline") or {}
     head = f"  headline decode {num(sp.get('decode_tok_s'))} tok/s · TTFT {num(sp.get('ttft_ms'))} ms · roofline "
     head += f"{num(sp.get('roofline_pct'))}% of {num(sp.get('roofline_tok_s'))} tok/s" if sp.get("roofline_pct") is not None else safe_text(roof.get("note") or "unknown", 200)
@@ -178,8 +234,14 @@ def print_speed(sp: dict, console) -> None:
         head += f" ({num(roof['bandwidth_gb_s'])} GB/s, {num(roof['bytes_per_token'] / 1e6, 'mb')} MB/token)"
     if sp.get("load_ms") is not None:
         head += f" · cold start {num(sp['load_ms'], 'ms', digits=0)} ms"
-    # markup=False: flags carry server error text ("error: ... [/INST]"), which rich would
-    # otherwise read as a closing tag and raise on, losing the whole report
-    console.print(head, style="dim", soft_wrap=True, highlight=False, markup=False)
-    for line in (sp.get("flags") or []) + (sp.get("notes") or []):
-        console.print("  " + safe_text(line, 300), style="yellow" if line in (sp.get("flags") or []) else "dim", soft_wrap=True, highlight=False, markup=False)
+    blocks.append(("line", [(head, "dim")], "whole"))
+    flags = sp.get("flags") or []
+    for line in flags + (sp.get("notes") or []):
+        blocks.append(("line", [("  " + safe_text(line, 300), "yellow" if line in flags else "dim")], "whole"))
+    return blocks
+
+
+def print_speed(sp: dict, console) -> None:
+    """The speed part of the report alone, through rich (flags carry server error text
+    such as ``[/INST]``, drawn as text, never read as markup)."""
+    render_rich(speed_blocks(sp), console)

@@ -41,20 +41,18 @@ def _fail(path, task_id, field_name, why):
 
 def load_suite(suite: str, directory: Path | None = None) -> dict:
     """Load and validate ``<suite>.yaml``; returns {"suite", "path", "sha256", "defaults", "tasks"}."""
-    import yaml
-
     path = Path(directory or tasks_dir()) / f"{suite}.yaml"
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise TaskFileError(f"{path.name}: no such task file; suites live in {path.parent}") from None
-    try:
-        # libyaml's loader when present: the pure-Python one is most of a suite's load time
-        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise TaskFileError(f"{path.name}:{line} is not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    digest = hashlib.sha256(raw).hexdigest()
+    memo = _LOADED.get((suite, digest))
+    if memo is not None:  # validated already in this process (the command, then the plugin)
+        import json
+
+        return dict(json.loads(memo), path=str(path))
+    doc = parse_yaml(raw, digest, path)
     if not isinstance(doc, dict):
         _fail(path, None, "tasks", "is missing: the file must be a mapping with a 'tasks' list")
     if doc.get("suite") != suite:
@@ -99,13 +97,85 @@ def load_suite(suite: str, directory: Path | None = None) -> dict:
         t.setdefault("suite", suite)
         if defaults.get("system") and "system" not in t and "messages" not in t:
             t["system"] = defaults["system"]
-    return {
+    loaded = {
         "suite": suite,
         "path": str(path),
-        "sha256": hashlib.sha256(raw).hexdigest(),
+        "sha256": digest,
         "defaults": defaults,
         "tasks": tasks,
     }
+    try:
+        import json
+
+        _LOADED[(suite, digest)] = json.dumps(loaded, ensure_ascii=False)
+    except (TypeError, ValueError):
+        pass
+    return loaded
+
+
+_LOADED: dict[tuple, str] = {}  # (suite, sha256) -> a validated load as JSON text, this process
+_PARSED: dict[str, str] = {}  # sha256 of a task file -> its parse as JSON text, this process
+
+
+def parse_yaml(raw: bytes, digest: str, path: Path):
+    """A task file's YAML, parsed once per content: from this process's memo, else from
+    ``$BENCHLOOP_HOME/cache/tasks/<sha256>.json``, else by PyYAML (then cached). Every
+    call gets fresh objects (a JSON load, ~0.2 ms), so a caller may change its tasks.
+
+    Why: a run parsed each file twice (the command checks the files before pytest starts,
+    the plugin loads them again) and imported PyYAML for it; the frozen files change
+    rarely, so their parse is reused across runs (issue 14). Only a parse that survives
+    JSON unchanged is cached (YAML dates or integer keys would not), and a cache file is
+    named by the content it was parsed from, so an edited file never meets a stale parse.
+    Validation is not cached: it runs on every load, with the checkers of this BenchLoop."""
+    import json
+    import os
+
+    text = _PARSED.get(digest)
+    cache = Path(_cache_dir(), f"{digest}.json")
+    if text is None:
+        try:
+            text = cache.read_text(encoding="utf-8")
+            doc = json.loads(text)
+        except (OSError, ValueError):
+            text = None
+        else:
+            _PARSED[digest] = text
+            return doc
+    if text is not None:
+        return json.loads(text)
+    import yaml
+
+    try:
+        # libyaml's loader when present: the pure-Python one is most of a suite's load time
+        doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise TaskFileError(f"{path.name}:{line} is not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    try:
+        text = json.dumps(doc, ensure_ascii=False)
+        same = json.loads(text) == doc
+    except (TypeError, ValueError, RecursionError):
+        same = False
+    if same:
+        _PARSED[digest] = text
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, cache)
+        except OSError:
+            pass  # a read-only home: parse again next time
+    return doc
+
+
+def _cache_dir() -> str:
+    import os
+
+    from benchloop.paths import home
+
+    return os.path.join(home(), "cache", "tasks")
 
 
 def in_profile(task: dict, profile: str) -> bool:

@@ -1,0 +1,167 @@
+"""What a run no longer pays for (issue 14), and that skipping it changes no result:
+task files parsed once per content, the report without rich when it goes to a pipe."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from benchloop import tasks as task_mod
+from benchloop.tasks import TaskFileError, load_suite
+
+DEMO = """\
+suite: demo
+tasks:
+  - id: dm-001
+    prompt: "What is 2 + 2?"
+    check: {{type: number}}
+    reference: "4"
+    wrong: "5"
+    note: {note}
+"""
+
+
+@pytest.fixture
+def own_tasks(tmp_path, monkeypatch):
+    """A task folder and a BenchLoop home of this test's own, and an empty memo."""
+    d = tmp_path / "tasks"
+    d.mkdir()
+    monkeypatch.setenv("BENCHLOOP_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(task_mod, "_PARSED", {})
+    monkeypatch.setattr(task_mod, "_LOADED", {})
+    return d
+
+
+def _cache_files(tmp_path):
+    return sorted((tmp_path / "home" / "cache" / "tasks").glob("*.json"))
+
+
+def test_a_task_file_is_parsed_once_per_content_and_an_edit_is_seen(own_tasks, tmp_path, monkeypatch):
+    f = own_tasks / "demo.yaml"
+    f.write_text(DEMO.format(note="first"))
+    first = load_suite("demo", own_tasks)
+    assert first["tasks"][0]["note"] == "first" and len(_cache_files(tmp_path)) == 1
+    # from the cache file in a fresh process memo: same result, no YAML parse
+    monkeypatch.setattr(task_mod, "_PARSED", {})
+    monkeypatch.setattr(task_mod, "_LOADED", {})
+    monkeypatch.setitem(sys.modules, "yaml", None)  # importing yaml now would raise
+    assert load_suite("demo", own_tasks) == first
+    monkeypatch.delitem(sys.modules, "yaml")
+    f.write_text(DEMO.format(note="second"))
+    edited = load_suite("demo", own_tasks)
+    assert edited["tasks"][0]["note"] == "second" and edited["sha256"] != first["sha256"]
+    assert len(_cache_files(tmp_path)) == 2
+
+
+def test_a_caller_changing_its_tasks_does_not_change_the_next_load(own_tasks):
+    (own_tasks / "demo.yaml").write_text(DEMO.format(note="kept"))
+    a = load_suite("demo", own_tasks)
+    a["tasks"][0]["note"] = "changed"
+    a["tasks"].clear()
+    b = load_suite("demo", own_tasks)
+    assert b["tasks"][0]["note"] == "kept"
+
+
+def test_broken_yaml_still_fails_after_a_good_version_was_cached(own_tasks):
+    f = own_tasks / "demo.yaml"
+    f.write_text(DEMO.format(note="fine"))
+    load_suite("demo", own_tasks)
+    f.write_text(DEMO.format(note="fine") + "  - id: [unclosed\n")
+    with pytest.raises(TaskFileError, match="not valid YAML"):
+        load_suite("demo", own_tasks)
+
+
+def test_validation_runs_on_every_load_not_only_the_first(own_tasks):
+    f = own_tasks / "demo.yaml"
+    f.write_text(DEMO.format(note="fine"))
+    load_suite("demo", own_tasks)
+    f.write_text(DEMO.format(note="fine").replace('    wrong: "5"\n', ""))
+    with pytest.raises(TaskFileError, match="wrong"):
+        load_suite("demo", own_tasks)
+
+
+def test_a_parse_json_would_change_is_not_cached(own_tasks, tmp_path):
+    """YAML dates and integer keys do not survive JSON: such a file is parsed each time."""
+    (own_tasks / "demo.yaml").write_text(DEMO.format(note="2024-01-31") + "    extra: {1: one}\n")
+    got = load_suite("demo", own_tasks)
+    assert str(got["tasks"][0]["note"]) == "2024-01-31" and not isinstance(got["tasks"][0]["note"], str)
+    assert got["tasks"][0]["extra"] == {1: "one"}
+    assert _cache_files(tmp_path) == []
+
+
+def test_an_unwritable_home_only_costs_a_parse(own_tasks, tmp_path, monkeypatch):
+    blocker = tmp_path / "blocked"
+    blocker.write_text("a file where the home folder would be")
+    monkeypatch.setenv("BENCHLOOP_HOME", str(blocker))
+    (own_tasks / "demo.yaml").write_text(DEMO.format(note="ok"))
+    assert load_suite("demo", own_tasks)["tasks"][0]["note"] == "ok"
+
+
+def test_a_corrupt_cache_file_is_parsed_again(own_tasks, tmp_path):
+    (own_tasks / "demo.yaml").write_text(DEMO.format(note="ok"))
+    load_suite("demo", own_tasks)
+    (cache,) = _cache_files(tmp_path)
+    cache.write_text("{not json")
+    task_mod._PARSED.clear()
+    task_mod._LOADED.clear()
+    assert load_suite("demo", own_tasks)["tasks"][0]["note"] == "ok"
+    assert json.loads(cache.read_text())["suite"] == "demo"  # rewritten
+
+
+# -- the report ------------------------------------------------------------------
+
+RUN = {
+    "run_id": "r1", "provider": "openai_compat", "harness": "raw", "status": "complete",
+    "model": {"name": "evil\x1b[31mmodel\u202e"}, "machine": {"hardware": "CPU"},
+    "manifest_hash": "abc123def4567890",
+    "scores": {"overall": 55.5, "quality": 60.0, "speed": None, "reliability": 50.0, "formula": "local",
+               "suites": {"reasonmath": {"score": 60.0, "n": 10, "ci95": [30.0, 85.5], "passed": 6, "errors": 1}}},
+    "tasks": [{"error": "boom"}],
+    "speed": {"scenarios": {"short": {"prompt_tokens": 128, "decode_tok_s": 85.25, "ttft_ms": 530.0, "status": "ok"}},
+              "flags": ["error: HTTP 500 [/INST] \x07"], "notes": []},
+}
+
+
+def test_report_to_a_pipe_is_plain_aligned_text_with_hostile_text_stripped(monkeypatch):
+    from benchloop.report import print_report
+
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    print_report(RUN, run_dir="/runs/r1")
+    text = out.getvalue()
+    assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
+    assert "evil[31mmodel" in text and "[/INST]" in text and text.rstrip().endswith("run directory: /runs/r1")
+    lines = text.splitlines()
+    header = next(i for i, ln in enumerate(lines) if "score" in ln and "95% CI" in ln)
+    rows = {ln.split()[0]: ln for ln in lines[header + 1: header + 6]}
+    # right-aligned numbers end in one column, whatever their width
+    assert rows["Overall"].index("55.5") + 4 == rows["reasonmath"].index("60.0") + 4 == lines[header].index("score") + 5
+    assert "[30.0, 85.5]" in rows["reasonmath"]
+
+
+def test_report_to_a_pipe_needs_no_rich_and_says_what_the_rich_one_says():
+    code = textwrap.dedent(
+        """
+        import io, json, sys
+        from benchloop.report import print_report, render_plain, report_blocks
+        run = json.loads(sys.argv[1])
+        print_report(run)
+        assert "rich" not in sys.modules, "rich was imported for a pipe"
+        from rich.console import Console
+        buf = io.StringIO()
+        print_report(run, console=Console(file=buf, width=300, force_terminal=False))
+        words = lambda s: [w for w in s.split() if w.strip("─━")]
+        assert words(buf.getvalue()) == words(render_plain(report_blocks(run))), (buf.getvalue(), render_plain(report_blocks(run)))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    p = subprocess.run([sys.executable, "-c", code, json.dumps(RUN)], capture_output=True, text=True, env=env, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "BenchLoop" in p.stdout and "reasonmath" in p.stdout
