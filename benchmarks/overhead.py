@@ -31,7 +31,11 @@ machine's load hits both arms alike. Reported:
 The machine's load is printed with the numbers: on a busy machine every absolute figure
 grows, the ratios less so.
 
-Usage: python benchmarks/overhead.py [--pairs 3] [--requests 40] [--reply-ms 150] [--json]
+``--terminal`` adds a third arm: the same run on a pseudo-terminal, where it draws its
+progress bar and the rich report (a pipe gets the plain one), to show what a person at a
+terminal pays beyond a CI log.
+
+Usage: python benchmarks/overhead.py [--pairs 3] [--requests 40] [--reply-ms 150] [--terminal] [--json]
        python benchmarks/overhead.py --tiny   (2 requests, 1 pair: checks the script works)
 """
 from __future__ import annotations
@@ -128,6 +132,43 @@ def launch(cmd: list[str], env: dict, cwd: str | None = None) -> dict:
     return {"t0": t0, "end": end, "wall_s": end - t0, "rc": p.returncode, "rss_mib": usage.ru_maxrss / 1024, "stderr": stderr.decode(errors="replace")[-2000:]}
 
 
+def launch_in_terminal(cmd: list[str], env: dict) -> dict:
+    """``launch`` with stdout and stderr on a pseudo-terminal 100 columns wide, drained
+    as a terminal would be: the run draws its progress bar and the rich report."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    except (ImportError, OSError):
+        pass
+
+    def drain():
+        while True:
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, env=dict(env, COLUMNS="100", TERM="xterm-256color"), stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    _, status, usage = os.wait4(p.pid, 0)
+    end = time.monotonic()
+    reader.join(timeout=5)
+    os.close(master)
+    rc = os.waitstatus_to_exitcode(status)
+    return {"t0": t0, "end": end, "wall_s": end - t0, "rc": rc, "rss_mib": usage.ru_maxrss / 1024, "stderr": ""}
+
+
 def benchloop_cmd(url: str, tasks: list[dict], extra: tuple = ()) -> list[str]:
     suites = ",".join(dict.fromkeys(t["suite"] for t in tasks))
     cmd = [sys.executable, *extra, "-m", "benchloop", "run", "--provider", "openai_compat", "--endpoint", url, "--model", MODEL, "--suites", suites]
@@ -190,7 +231,7 @@ def breakdown(url: str, tasks: list[dict], env: dict, ep) -> dict:
     py = median_of(launch([sys.executable, "-c", "pass"], env)["wall_s"] for _ in range(3))
     pt = median_of(launch([sys.executable, "-c", "import pytest"], env)["wall_s"] for _ in range(3))
     p = subprocess.run(benchloop_cmd(url, tasks, ("-X", "importtime")), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    floor = launch([sys.executable, "-c", "import pytest, requests"], env)["rss_mib"]  # what any pytest run that streams with requests holds
+    floor = launch([sys.executable, "-c", "import pytest"], env)["rss_mib"]  # what any pytest run holds before it does anything
     res = {"python_pass_s": py, "pytest_import_s": pt - py, "rss_floor_mib": floor, "imports_s": import_groups(p.stderr.splitlines())}
     runs = sorted(Path(env["BENCHLOOP_HOME"], "runs").glob("*/run.json"), key=lambda q: q.stat().st_mtime)
     if runs:
@@ -201,7 +242,7 @@ def breakdown(url: str, tasks: list[dict], env: dict, ep) -> dict:
     return res
 
 
-def measure(n_requests: int = 40, pairs: int = 3, reply_s: float = 0.15, with_breakdown: bool = True) -> dict:
+def measure(n_requests: int = 40, pairs: int = 3, reply_s: float = 0.15, with_breakdown: bool = True, terminal: bool = False) -> dict:
     tasks = workload(n_requests)
     ep = start_endpoint(tasks, reply_s)
     try:
@@ -218,10 +259,14 @@ def measure(n_requests: int = 40, pairs: int = 3, reply_s: float = 0.15, with_br
             plain_cmd = [sys.executable, "-c", PLAIN_LOOP, str(body_file), ep.url]
             launch(plain_cmd, env)  # untimed
             arms: dict[str, list[dict]] = {"plain": [], "benchloop": []}
+            order = [("plain", plain_cmd, launch), ("benchloop", benchloop_cmd(ep.url, tasks), launch)]
+            if terminal:
+                arms["terminal"] = []
+                order.append(("terminal", benchloop_cmd(ep.url, tasks), launch_in_terminal))
             for _ in range(pairs):
-                for arm, cmd in (("plain", plain_cmd), ("benchloop", benchloop_cmd(ep.url, tasks))):
+                for arm, cmd, how in order:
                     since = len(ep.received)
-                    r = launch(cmd, env)
+                    r = how(cmd, env)
                     if r["rc"] != 0:
                         raise SystemExit(f"{arm} run failed (exit {r['rc']}): {r['stderr']}")
                     arms[arm].append(outside_view(r, chat_requests(ep, since), reply_s))
@@ -239,7 +284,11 @@ def summarize(arms: dict, reply_s: float) -> dict:
     """Medians per arm and the added share (pure: tested on made-up runs)."""
     med = {arm: {k: median_of(r.get(k) for r in runs) for k in ("wall_s", "start_up_s", "finish_s", "fixed_s", "per_task_s", "rss_mib")} for arm, runs in arms.items()}
     pairs = [added_share(b["wall_s"], p["wall_s"]) for p, b in zip(arms["plain"], arms["benchloop"])]
+    extra = {}
+    if arms.get("terminal"):
+        extra["terminal_share_pct"] = added_share(med["terminal"]["wall_s"], med["plain"]["wall_s"])
     return {
+        **extra,
         "requests": arms["benchloop"][0]["requests"] if arms["benchloop"] else 0,
         "reply_s": reply_s,
         "pairs": len(pairs),
@@ -265,9 +314,12 @@ def report(res: dict) -> str:
         f"per task beyond the reply: benchloop {fmt_s(bl['per_task_s'], 4)}, plain loop {fmt_s(pl['per_task_s'], 4)}",
         f"peak RSS: benchloop {bl['rss_mib']:.1f} MiB, plain loop {pl['rss_mib']:.1f} MiB (target <= 40 MiB)",
     ]
+    if "terminal" in m:
+        t = m["terminal"]
+        lines.append(f"in a terminal (pty, 100 columns: progress bar and rich report): adds {res['terminal_share_pct']:.1f}%, fixed cost {fmt_s(t['fixed_s'])}, peak RSS {t['rss_mib']:.1f} MiB")
     b = res.get("breakdown")
     if b:
-        lines.append(f"breakdown: python -c pass {fmt_s(b['python_pass_s'])}; import pytest adds {fmt_s(b['pytest_import_s'])}; peak RSS of python -c 'import pytest, requests' alone {b['rss_floor_mib']:.1f} MiB")
+        lines.append(f"breakdown: python -c pass {fmt_s(b['python_pass_s'])}; import pytest adds {fmt_s(b['pytest_import_s'])}; peak RSS of python -c 'import pytest' alone {b['rss_floor_mib']:.1f} MiB")
         lines.append("  imports (-X importtime, top-level, cumulative): " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in list(b["imports_s"].items())[:10]))
         t = b.get("timings_ms") or {}
         keys = ("started", "machine_probe", "collected", "manifest", "records", "fsync", "last_task_done", "assembled")
@@ -281,12 +333,13 @@ def main(argv=None):
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--reply-ms", type=float, default=150.0)
     ap.add_argument("--no-breakdown", action="store_true")
-    ap.add_argument("--tiny", action="store_true", help="2 requests, 1 pair, 20 ms replies, no breakdown: checks the script works")
+    ap.add_argument("--tiny", action="store_true", help="2 requests, 1 pair (with the terminal arm), 20 ms replies, no breakdown: checks the script works")
+    ap.add_argument("--terminal", action="store_true", help="also time benchloop on a pseudo-terminal (progress bar, rich report) in each pair")
     ap.add_argument("--json", action="store_true", help="print the full result as JSON too")
     a = ap.parse_args(argv)
     if a.tiny:
-        a.pairs, a.requests, a.reply_ms, a.no_breakdown = 1, 2, 20.0, True
-    res = measure(a.requests, a.pairs, a.reply_ms / 1000, with_breakdown=not a.no_breakdown)
+        a.pairs, a.requests, a.reply_ms, a.no_breakdown, a.terminal = 1, 2, 20.0, True, True
+    res = measure(a.requests, a.pairs, a.reply_ms / 1000, with_breakdown=not a.no_breakdown, terminal=a.terminal)
     if a.json:
         print(json.dumps(res, indent=1, default=str))
     print(report(res))

@@ -62,6 +62,6 @@ def test_import_groups_counts_top_level_imports_by_package():
 def test_tiny_run_reports_every_figure():
     res = overhead.main(["--tiny"])
     assert res["requests"] == 2 and res["pairs"] == 1
-    for arm in ("plain", "benchloop"):
+    for arm in ("plain", "benchloop", "terminal"):
         m = res["median"][arm]
         assert m["wall_s"] > 0 and m["rss_mib"] > 0 and m["start_up_s"] is not None and m["per_task_s"] is not None

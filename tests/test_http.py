@@ -4,9 +4,9 @@ accepted connection. The server is untrusted, so most of this is odd or hostile 
 input, and every failure must be one of the client's own exceptions (HTTPError and
 its subclasses), never a ValueError or UnicodeError from deep inside.
 
-Tests marked ``xfail(strict=True)`` pin down known bugs in http.py; each reason says
-what goes wrong. When one is fixed its test starts passing and strict xfail turns
-that into a failure, so the mark has to go with the fix.
+Each case that once found a bug (a unicode digit in a status line, a lone CR held
+back, select() past descriptor 1024, a raw-deflate body cut after one byte...) stays
+here as a plain test.
 """
 from __future__ import annotations
 
@@ -327,8 +327,6 @@ def test_text_uses_the_charset(serve, session, ctype, body, text):
     assert session.get(srv.url, timeout=T).text == text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Response.text catches only LookupError; a charset naming a codec that raises "
-                   "UnicodeError/ValueError ('undefined', 'idna' with errors='replace', a NUL in the name) escapes")
 @pytest.mark.parametrize("charset", ["undefined", "idna", "utf\x008"])
 def test_text_with_a_hostile_charset_is_still_text(serve, session, charset):
     srv = serve(replies(response(b"oops \xff", headers=[f"Content-Type: text/plain; charset={charset}"])))
@@ -412,8 +410,6 @@ LINE_CASES = [
     pytest.param(b"data: 1\n", b"data: 2", [b"data: 1", b"data: 2"], id="no-final-newline"),
     pytest.param(
         b"data: 1\rdata: 2", b"\r", [b"data: 1", b"data: 2"], id="lone-cr",
-        marks=pytest.mark.xfail(strict=True, reason="BUG: a line ended by a lone CR is held back until a LF (or the end) arrives, "
-                                "although the next byte already shows the CR was no CRLF"),
     ),
 ]
 
@@ -448,8 +444,6 @@ def test_each_line_arrives_as_soon_as_it_is_complete(serve, session, framing, fi
     assert early, "the first line only came after the server had sent more"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: lines ended by lone CRs pile up as one pending 'line' in iter_lines, so a stream "
-                   "of short CR-terminated lines trips MAX_LINE")
 def test_lone_cr_lines_do_not_add_up_to_one_long_line(serve, session, monkeypatch):
     monkeypatch.setattr(http, "MAX_LINE", 64)
     srv = serve(replies(CHUNKED_HEAD + chunked(b"data: x\r" * 40)))
@@ -457,8 +451,6 @@ def test_lone_cr_lines_do_not_add_up_to_one_long_line(serve, session, monkeypatc
         assert list(r.iter_lines()) == [b"data: x"] * 40
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: at the end of the body iter_lines does rstrip(b'\\r'), dropping every empty line "
-                   "ended by lone CRs: b'a\\r\\r' gives [b'a'], while mid-stream b'a\\r\\r\\n' gives [b'a', b'']")
 def test_empty_lines_ended_by_lone_cr_at_the_end_are_kept(serve, session):
     srv = serve(replies(response(b"a\r\r")))
     with session.get(srv.url, stream=True, timeout=T) as r:
@@ -473,8 +465,6 @@ def line_bodies(draw):
     ends = [draw(st.sampled_from([b"\n", b"\r\n", b"\r"])) for _ in lines]
     if lines and lines[-1] and draw(st.booleans()):
         ends[-1] = b""
-    if len(lines) >= 2 and lines[-1] == b"" and ends[-2:] == [b"\r", b"\r"]:
-        ends[-1] = b"\n"  # the known end-of-body bug, pinned by its own xfail test above
     for i in range(len(lines) - 1):
         if ends[i] == b"\r" and lines[i + 1] == b"" and ends[i + 1] == b"\n":
             ends[i] = b"\r\n"
@@ -625,9 +615,6 @@ def test_leftover_bytes_after_a_response_mean_no_reuse(serve, session):
     assert srv.accepted == 2
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _Conn.ready() uses select.select, which raises ValueError for a descriptor "
-                   ">= FD_SETSIZE (1024); ready() then says True, so a pooled connection always counts as stale "
-                   "(and Response.close() blocks in recv for up to the read timeout)")
 def test_keep_alive_with_many_open_descriptors(serve, session):
     resource = pytest.importorskip("resource")
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -677,8 +664,6 @@ def test_connect_failures(session, monkeypatch, raised, cls, words):
         session.get("http://blackhole.test:81/", timeout=T)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a host with an empty or over-63-character label makes socket's idna encoding "
-                   "raise UnicodeError, which _Conn does not catch (it catches only OSError subclasses)")
 @pytest.mark.parametrize("host", ["a" * 64 + ".example", "a..example"])
 def test_unencodable_host_is_a_connect_error(session, host):
     with pytest.raises(http.ConnectError):
@@ -777,13 +762,9 @@ BAD_HEADS = {
     "te-unknown": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
     "cl-unicode-digit": pytest.param(
         b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nab",
-        marks=pytest.mark.xfail(strict=True, reason="BUG: Content-Length is checked with str.isdigit(), true for '\\xb2' "
-                                "(superscript two, latin-1 decoded); int() then raises ValueError"),
     ),
     "status-unicode-digit": pytest.param(
         b"HTTP/1.1 2\xb20 OK\r\nContent-Length: 0\r\n\r\n",
-        marks=pytest.mark.xfail(strict=True, reason="BUG: the status code is checked with str.isdigit(), true for '\\xb2'; "
-                                "int() then raises ValueError"),
     ),
 }
 
@@ -894,9 +875,6 @@ def test_compressed_bodies_decode(serve, session, coding, packed):
         assert list(r.iter_lines()) == TEXT.splitlines()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: _Decoder turns its raw-deflate fallback off after the first successful feed; "
-                   "a 1-byte first piece of a raw deflate body feeds zlib without error (it waits for the 2-byte header), "
-                   "so the next piece fails as 'corrupt'")
 def test_raw_deflate_whose_first_piece_is_one_byte(serve, session):
     packed = _raw_deflate(TEXT)
     head = CHUNKED_HEAD.replace(b"\r\n\r\n", b"\r\nContent-Encoding: deflate\r\n\r\n")
@@ -904,8 +882,6 @@ def test_raw_deflate_whose_first_piece_is_one_byte(serve, session):
     assert session.get(srv.url, timeout=T).content == TEXT
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: 'Transfer-Encoding: gzip, chunked' is accepted as chunked but the gzip transfer "
-                   "coding is neither decoded nor refused: content is the compressed bytes")
 def test_gzip_transfer_coding_is_decoded_or_refused(serve, session):
     srv = serve(replies(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + chunked(gzip.compress(TEXT))))
     try:
@@ -996,8 +972,6 @@ def test_authorization_follows_a_redirect_to_the_same_host_only(serve, session):
     assert "authorization" not in seen.headers and seen.headers["x-keep"] == "1" and seen.body == b"p"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Basic auth from the URL's userinfo is lost on a same-host redirect: the "
-                   "Location is resolved against Response.url, which has no userinfo")
 def test_userinfo_basic_auth_follows_a_same_host_redirect(serve, session):
     srv = serve(replies(redirect("301 Moved Permanently", "/v1/"), response(b"ok")))
     url = srv.url.replace("http://", "http://user:pw@") + "/v1"
@@ -1026,8 +1000,6 @@ def test_redirect_to_an_unusable_url_is_protocol_error(serve, session, location)
         session.get(srv.url, timeout=T)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Session.request calls urllib.parse.urljoin on the Location outside any try; "
-                   "'http://[oops' makes it raise ValueError('Invalid IPv6 URL')")
 def test_redirect_to_an_unparsable_url_is_protocol_error(serve, session):
     srv = serve(replies(redirect("302 Found", "http://[oops/")))
     with pytest.raises(http.ProtocolError):
@@ -1155,8 +1127,6 @@ def test_provider_stall_is_timeout_error(serve, no_env_key):
     p.close()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an error reply whose Content-Type names a codec that raises (charset=undefined) "
-                   "makes http_error's resp.text raise UnicodeError, which escapes the provider instead of ProviderError('http')")
 def test_provider_error_reply_with_hostile_charset_is_http_error(serve, no_env_key):
     srv = serve(replies(response(b"<html>bad gateway</html>", status="502 Bad Gateway", headers=["Content-Type: text/html; charset=undefined"])))
     p = make_provider("openai_compat", srv.url)

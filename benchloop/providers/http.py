@@ -22,6 +22,7 @@ header without a colon, a line that never ends, a gzip bomb) raise ``ProtocolErr
 from __future__ import annotations
 
 import json as _json
+import re
 import select
 import socket
 
@@ -29,6 +30,9 @@ MAX_HEAD = 64 * 1024  # status line and headers of one response
 MAX_LINE = 32 * 1024 * 1024  # one streamed line (an SSE event, an NDJSON object)
 MAX_BODY = 256 * 1024 * 1024  # a body read whole
 MAX_REDIRECTS = 5
+MAX_INTERIM = 10  # 1xx responses before the real one
+MAX_TRAILERS = 100
+_EOL = re.compile(rb"\r\n|\r|\n")
 READ_SIZE = 65536
 USER_AGENT = "benchloop"
 
@@ -150,6 +154,8 @@ class _Conn:
             raise ConnectTimeout("timed out connecting") from None
         except socket.gaierror as exc:
             raise ConnectError(f"cannot resolve {target.host} ({exc.strerror or exc})") from None
+        except UnicodeError:  # a label empty or over 63 characters: no name can be looked up
+            raise ConnectError(f"cannot resolve {target.host[:80]} (not a valid host name)") from None
         except ConnectionRefusedError:
             raise ConnectError("connection refused") from None
         except OSError as exc:
@@ -192,10 +198,7 @@ class _Conn:
         pending = getattr(self.sock, "pending", None)
         if pending is not None and pending():
             return True
-        try:
-            return bool(select.select([self.sock], [], [], 0)[0])
-        except (OSError, ValueError):
-            return True  # a broken socket: reading says how
+        return _readable(self.sock)
 
     def fill(self, block: bool = True) -> bool:
         """One receive into the buffer; False at the end of the stream."""
@@ -254,6 +257,19 @@ class _Conn:
             raise ConnectError(f"connection failed while sending ({exc.strerror or type(exc).__name__})") from None
 
 
+def _readable(sock) -> bool:
+    """Whether a read would return at once (data, the end, or an error). poll, not
+    select: select cannot watch a descriptor numbered 1024 or more."""
+    try:
+        if hasattr(select, "poll"):
+            p = select.poll()
+            p.register(sock, select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP)
+            return bool(p.poll(0))
+        return bool(select.select([sock], [], [], 0)[0])  # Windows: no poll, no such limit
+    except (OSError, ValueError):
+        return True  # a broken socket: reading says how
+
+
 class _Decoder:
     """gzip/deflate decoding of a compressed body, capped per input chunk so a small
     bomb cannot become gigabytes in one call."""
@@ -262,19 +278,22 @@ class _Decoder:
         import zlib
 
         self._zlib = zlib
-        self._raw_fallback = coding == "deflate"
-        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+        self._head = b"" if coding == "deflate" else None  # deflate: zlib-wrapped or raw, told by its first 2 bytes
+        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS) if coding == "gzip" else None
 
     def feed(self, data: bytes, cap: int) -> bytes:
+        if self._d is None:
+            self._head += data
+            if len(self._head) < 2:
+                return b""
+            cmf, flg = self._head[0], self._head[1]
+            wrapped = cmf & 0x0F == 8 and (cmf * 256 + flg) % 31 == 0
+            self._d = self._zlib.decompressobj(self._zlib.MAX_WBITS if wrapped else -self._zlib.MAX_WBITS)
+            data, self._head = self._head, None
         try:
             out = self._d.decompress(data, cap + 1)
         except self._zlib.error:
-            if not self._raw_fallback:
-                raise ProtocolError("the compressed body is corrupt") from None
-            self._raw_fallback = False  # "deflate" sent without its zlib header
-            self._d = self._zlib.decompressobj(-self._zlib.MAX_WBITS)
-            return self.feed(data, cap)
-        self._raw_fallback = False
+            raise ProtocolError("the compressed body is corrupt") from None
         if len(out) > cap or self._d.unconsumed_tail:
             raise ProtocolError("the compressed body expands beyond what a reply can be")
         return out
@@ -293,17 +312,19 @@ class Response:
         conn_hdr = (self.headers.get("connection") or "").lower()
         self._reusable = "close" not in conn_hdr and (version == "HTTP/1.1" or "keep-alive" in conn_hdr)
         self._left = 0
+        self._trailers = 0
         if method == "HEAD" or self.status_code in (204, 304):
             self._state = "done"
         elif te:
-            if te.split(",")[-1].strip() != "chunked":
-                raise ProtocolError(f"unsupported transfer-encoding {te!r}")
+            if [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")] != ["chunked"]:
+                raise ProtocolError(f"unsupported transfer-encoding {te[:60]!r} (only chunked)")
             self._state = "size"
         elif self.headers.get("content-length") is not None:
             values = {v.strip() for v in self.headers["content-length"].split(",")}
-            if len(values) != 1 or not next(iter(values)).isdigit() or len(next(iter(values))) > 15:
+            only = next(iter(values))
+            if len(values) != 1 or not (only.isascii() and only.isdigit()) or len(only) > 15:
                 raise ProtocolError(f"bad Content-Length {self.headers['content-length'][:40]!r}")
-            self._left = int(next(iter(values)))
+            self._left = int(only)
             self._state = "length"
         else:
             self._state = "close"
@@ -317,12 +338,12 @@ class Response:
 
     @staticmethod
     def _read_head(conn: _Conn):
-        while True:  # 1xx interim responses (103 Early Hints) come before the real one
+        for _ in range(MAX_INTERIM + 1):  # 1xx interim responses (103 Early Hints) come before the real one
             first = conn.readline(MAX_HEAD)
             if first is None:
                 raise ProtocolError("the server closed the connection without a response")
             parts = first.decode("latin-1").strip().split(" ", 2)
-            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isdigit() and len(parts[1]) == 3):
+            if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not (parts[1].isascii() and parts[1].isdigit() and len(parts[1]) == 3):
                 raise ProtocolError(f"not an HTTP/1.x status line: {first[:60]!r}")
             status = int(parts[1])
             headers = Headers()
@@ -349,6 +370,7 @@ class Response:
                 headers[last] = value.strip() if old is None else f"{old}, {value.strip()}"
             if status >= 200 or status == 101:
                 return status, (parts[2] if len(parts) > 2 else ""), parts[0], headers
+        raise ProtocolError(f"more than {MAX_INTERIM} interim (1xx) responses")
 
     # body -----------------------------------------------------------------
     def _next_raw(self, block: bool = True) -> bytes:
@@ -394,9 +416,16 @@ class Response:
                 if line is None or not line.strip():
                     self._release()
                     return b""
+                self._trailers += 1
+                if self._trailers > MAX_TRAILERS:
+                    raise ProtocolError(f"more than {MAX_TRAILERS} trailer lines")
 
     def iter_content(self):
         """The body in decoded pieces, each as soon as it arrives."""
+        if self._content is not None:  # read already (a request made without stream=True)
+            if self._content:
+                yield self._content
+            return
         total = 0
         while True:
             raw = self._next_raw()
@@ -409,37 +438,29 @@ class Response:
 
     def iter_lines(self, chunk_size=None, decode_unicode=False):
         """The body's lines without their endings (``\\n``, ``\\r\\n`` or a lone ``\\r``),
-        each as soon as it is complete. The arguments are requests' and change nothing."""
+        each as soon as its ending arrives. The arguments are requests' and change nothing."""
         pending: list[bytes] = []  # pieces of a line not yet ended (joined once, not per piece)
         size = 0
+        after_cr = False  # the last piece ended in CR: a LF opening the next one belongs to it
         for data in self.iter_content():
-            if b"\n" not in data:
-                pending.append(data)
-                size += len(data)
-                if size > MAX_LINE:
-                    raise ProtocolError(f"a streamed line longer than {MAX_LINE} bytes")
-                continue
-            if pending:
-                data = b"".join(pending) + data
-                pending, size = [], 0
+            if after_cr and data.startswith(b"\n"):
+                data = data[1:]
+            after_cr = data.endswith(b"\r")
             start = 0
-            while True:
-                i = data.find(b"\n", start)
-                if i < 0:
-                    break
-                line = data[start:i]
-                start = i + 1
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                if b"\r" in line:
-                    yield from line.split(b"\r")
-                else:
-                    yield line
+            for m in _EOL.finditer(data):
+                line = data[start : m.start()]
+                if pending:
+                    line = b"".join(pending) + line
+                    pending, size = [], 0
+                yield line
+                start = m.end()
             if start < len(data):
                 pending.append(data[start:])
-                size = len(data) - start
+                size += len(data) - start
+                if size > MAX_LINE:
+                    raise ProtocolError(f"a streamed line longer than {MAX_LINE} bytes")
         if pending:
-            yield from b"".join(pending).rstrip(b"\r").split(b"\r")
+            yield b"".join(pending)
 
     @property
     def content(self) -> bytes:
@@ -464,7 +485,7 @@ class Response:
                 charset = v.strip("\"' ")
         try:
             return self.content.decode(charset, "replace")
-        except LookupError:
+        except (LookupError, ValueError):  # no such codec, or one that cannot decode (idna, undefined)
             return self.content.decode("utf-8", "replace")
 
     def json(self):
@@ -496,10 +517,11 @@ class Response:
             self._state = "done"
             return
         try:
+            self._conn.sock.settimeout(0)  # never wait here: a read that would wait fails instead
             for _ in range(64):
                 if not self._next_raw(block=False):
                     break
-        except (_NotReady, HTTPError):
+        except (_NotReady, HTTPError, OSError):
             pass
         if self._conn is not None:
             self._conn.close()
@@ -547,10 +569,13 @@ class Session:
             headers = {"Content-Type": "application/json", **(headers or {})}
         body = data.encode("utf-8") if isinstance(data, str) else (data or b"")
         connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
-        first_host = None
+        first_host = basic = None
         for _ in range(MAX_REDIRECTS + 1):
             target = _Target(url)
-            first_host = first_host or target.key
+            if first_host is None:
+                first_host, basic = target.key, target.basic
+            elif target.key == first_host and target.basic is None:
+                target.basic = basic  # the URL's user:password still holds on its own server
             hdrs = {**self.headers, **(headers or {})}
             if target.key != first_host:  # a key never follows a redirect to another server
                 hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
@@ -562,7 +587,10 @@ class Session:
             r.close()
             from urllib.parse import urljoin
 
-            url = urljoin(r.url, r.headers["location"])
+            try:
+                url = urljoin(r.url, r.headers["location"])
+            except ValueError:
+                raise ProtocolError(f"a redirect to an unreadable Location {r.headers['location'][:80]!r}") from None
             if r.status_code in (301, 302, 303) and method != "HEAD":
                 method, body = "GET", b""
         raise ProtocolError(f"more than {MAX_REDIRECTS} redirects")
