@@ -1,4 +1,4 @@
 """``python -m benchloop`` is the same as the ``benchloop`` command."""
-from benchloop.cli import main
+from benchloop.cli import entry
 
-raise SystemExit(main())
+entry()

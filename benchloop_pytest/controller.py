@@ -180,7 +180,7 @@ class Controller:
         t = time.perf_counter()
         self.marks.setdefault("first_task_done", t)
         self.marks["last_task_done"] = t
-        rec = redact(json.loads(raw), self.secret_values())  # the one place a record is redacted
+        rec = redact(json.loads(raw) if isinstance(raw, str) else dict(raw), self.secret_values())  # the one place a record is redacted
         rec["nodeid"] = report.nodeid
         line = record_line(rec)
         self.lines.append(line)

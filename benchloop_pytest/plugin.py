@@ -86,13 +86,14 @@ def pytest_generate_tests(metafunc):
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Carry the task's record on its report (a JSON string: the one form that survives
-    xdist's serialization). A test that failed before it recorded anything (a setup
+    """Carry the task's record on its report (from an xdist worker a JSON string: the one
+    form that survives xdist's serialization). A test that failed before it recorded anything (a setup
     error, a bug in the suite module) still yields a record, as a harness error."""
     report = yield
     rec = item.stash.get(RECORD_KEY, None)
     if rec is not None and (report.when == "call" or (report.when == "setup" and report.failed)):
-        report.benchloop_record = json.dumps(rec)
+        # in one process the controller takes the dict itself: no JSON round trip a task
+        report.benchloop_record = json.dumps(rec) if hasattr(item.config, "workerinput") else rec
     elif rec is None and report.failed and report.when in ("setup", "call"):
         task = getattr(getattr(item, "callspec", None), "params", {}).get("task")
         if item.config.stash.get(WORKER_KEY, None) is not None and isinstance(task, dict):

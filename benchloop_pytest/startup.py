@@ -78,21 +78,24 @@ def open_model(settings, workers: int):
         facts.update(engine.facts)
         info = {"kind": "xllamacpp", "model_path": str(engine.path), "parallel": engine.parallel, "ctx_per_slot": engine.ctx_per_slot, "threads": engine.threads, "load_ms": round(engine.load_ms, 1)}
         return engine.url, engine, facts, info
-    preflight(settings)
+    provider = preflight(settings)
     try:
-        facts.update(make_provider(settings, settings.endpoint).describe_model(settings.model))
+        facts.update(provider.describe_model(settings.model))
     except Exception:  # describing is best-effort
         pass
+    finally:
+        provider.close()
     return settings.endpoint, None, facts, None
 
 
 EMBEDDED_HINT = "try the embedded model: --benchloop-provider llamacpp --benchloop-model smollm2-135m"
 
 
-def preflight(settings) -> None:
+def preflight(settings):
     """Fail at once, in one line, on a dead endpoint or an unknown model. The line names
     pytest's flags (``--benchloop-endpoint``); ``benchloop run`` shows its own
-    (``--endpoint``) in their place."""
+    (``--endpoint``) in their place. Returns the provider it asked (its connection
+    still open, for describing the model next)."""
     from benchloop.artifact import redact
     from benchloop.providers import ProviderError
 
@@ -125,6 +128,7 @@ def preflight(settings) -> None:
         shown = ", ".join(models[:20]) + (" …" if len(models) > 20 else "")
         hint = f"; pull it (ollama pull {settings.model}) or pick one of those" if settings.provider == "ollama" else "; pass one of those with --benchloop-model"
         raise usage_error(f"model {settings.model!r} is not served at {where}; available: {shown or 'none'}{hint}")
+    return provider
 
 
 def new_meta(settings, *, run_id: str, remote: bool, model_facts: dict, engine_info, machine) -> dict:

@@ -27,6 +27,7 @@ class Worker:
         self.run_deadline_at = info.get("run_deadline_at")
         self.done = {tuple(k) for k in info.get("done") or []}
         self._suites: dict[str, dict] = {}
+        self._public: dict | None = None  # the settings a driver may see, worked out once
 
     # ---- tasks -----------------------------------------------------------------------
     def suite(self, name: str) -> dict:
@@ -86,11 +87,18 @@ class Worker:
             seed=s.seed,
             max_tokens_override=s.max_tokens,
             suite_defaults=self.suite(suite)["defaults"],
-            settings=s.public() | {"remote": self.remote},
+            settings=dict(self.public_settings()),
             retries=s.retries,
             task_deadline_s=s.task_deadline or s.timeout * 10,
             run_deadline_at=self.run_deadline_at,
         )
+
+    def public_settings(self) -> dict:
+        """``Settings.public()`` plus ``remote``, once per process (it walks the settings
+        and parses the endpoint; every task's conversation gets a copy)."""
+        if self._public is None:
+            self._public = self.settings.public() | {"remote": self.remote}
+        return self._public
 
     def out_of_time(self) -> bool:
         return self.run_deadline_at is not None and time.time() >= self.run_deadline_at

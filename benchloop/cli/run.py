@@ -12,6 +12,9 @@ import pytest  # this module runs pytest; the command imports it only for `run`
 from benchloop.errors import BenchLoopError
 
 
+UNUSED_PYTEST_PLUGINS = ("doctest", "legacypath", "tmpdir", "logging", "subtests", "pastebin", "setuponly", "setupplan", "stepwise", "recwarn", "monkeypatch", "unittest", "debugging")
+
+
 def pytest_args_for(values: dict, suites: list[str], *, parallel: int = 0, junitxml: str | None = None) -> list[str]:
     """The pytest command line for a run: the suite modules, BenchLoop's own pytest
     settings and the ``--benchloop-*`` flags of ``values`` (option name -> raw value, as
@@ -27,6 +30,11 @@ def pytest_args_for(values: dict, suites: list[str], *, parallel: int = 0, junit
     # pytest's unraisable/thread-exception reporters end the session with five full garbage
     # collections (~0.5 s on a busy machine, issue 14); a benchmark run has no use for them
     pa += ["-p", "no:unraisableexception", "-p", "no:threadexception"]
+    # pytest's own plugins a suite never uses (no tmp_path, caplog, doctests, unittest
+    # classes, pdb, subtests...): each is an import at start-up, and logging and unittest
+    # add hook calls to every task (issue 14). JUnit XML only when asked for.
+    for name in UNUSED_PYTEST_PLUGINS + (() if junitxml else ("junitxml",)):
+        pa += ["-p", f"no:{name}"]
     pa += pytest_flags(values)
     if parallel and parallel > 0:
         pa += ["-n", str(parallel)]
