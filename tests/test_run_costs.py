@@ -165,3 +165,45 @@ def test_report_to_a_pipe_needs_no_rich_and_says_what_the_rich_one_says():
     p = subprocess.run([sys.executable, "-c", code, json.dumps(RUN)], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "BenchLoop" in p.stdout and "reasonmath" in p.stdout
+
+
+# -- the quick exit -----------------------------------------------------------------
+
+def _entry(tmp_path, script: str, *args):
+    code = "import sys\nfrom benchloop.cli import entry\n" + textwrap.dedent(script) + "\nsys.argv = ['benchloop', *sys.argv[1:]]\nentry()\n"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=dict(os.environ, BENCHLOOP_HOME=str(tmp_path / "home")))
+
+
+def test_quick_exit_keeps_the_exit_code_the_output_and_the_atexit_handlers(tmp_path):
+    mark = tmp_path / "atexit-ran"
+    big = "print('x' * 100000, end='')"  # more than a pipe buffer, still in Python's buffer at the end
+    p = _entry(tmp_path, f"import atexit\natexit.register(lambda: open({str(mark)!r}, 'w').write('yes'))\n{big}", "--version")
+    assert p.returncode == 0 and p.stdout.endswith("benchloop " + __import__("benchloop").__version__ + "\n")
+    assert p.stdout.startswith("x" * 100000) and mark.read_text() == "yes"
+    bad = _entry(tmp_path, "", "run", "--harness", "hermez")
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("benchloop:")
+
+
+def test_quick_exit_waits_for_a_thread_that_is_not_a_daemon(tmp_path):
+    mark = tmp_path / "thread-finished"
+    script = f"""
+    import threading, time
+    def late():
+        time.sleep(0.5)
+        open({str(mark)!r}, 'w').write('done')
+    threading.Thread(target=late).start()
+    """
+    p = _entry(tmp_path, script, "--version")
+    assert p.returncode == 0 and mark.read_text() == "done"
+
+
+def test_run_blocks_pytest_plugins_no_suite_uses_but_keeps_junit_when_asked():
+    from benchloop.cli.run import UNUSED_PYTEST_PLUGINS, pytest_args_for
+
+    blocked = lambda args: {args[i + 1][3:] for i, a in enumerate(args) if a == "-p" and args[i + 1].startswith("no:")}  # noqa: E731
+    plain = pytest_args_for({}, ["reasonmath"])
+    assert set(UNUSED_PYTEST_PLUGINS) | {"junitxml", "cacheprovider", "terminal"} <= blocked(plain)
+    junit = pytest_args_for({}, ["reasonmath"], junitxml="out.xml")
+    assert "junitxml" not in blocked(junit) and "--junitxml=out.xml" in junit
+    assert not {"capture", "faulthandler", "warnings", "skipping", "python", "runner"} & blocked(plain)
