@@ -41,11 +41,18 @@ class Progress:
             self._bar.start()
             self._job = self._bar.add_task("benchmarking · starting", total=self.total or None)
 
-    def _draw(self, **fields):
+    def _draw(self, refresh: bool = True, **fields):
         self._ensure()
         if self._bar is not None:
             self._bar.update(self._job, **fields)
-            self._bar.refresh()
+            if refresh:
+                self._bar.refresh()
+
+    def _finished_now(self) -> bool:
+        """Redraw for a finished task only when no task start will follow to show it: a
+        task's end and the next one's start come a few ms apart, and one redraw of the bar
+        for both halves the terminal work per task (issue 14)."""
+        return not self.total or self.done >= self.total
 
     def pytest_sessionstart(self, session):
         """Listen to the controller's records (it exists once the plugin has configured)."""
@@ -94,7 +101,7 @@ class Progress:
         self.done += 1
         self.passed += bool(rec.get("passed"))
         self._finished(f"{rec.get('suite')}/{rec.get('task_id')}")
-        self._draw(completed=self.done, description=self._label())
+        self._draw(self._finished_now(), completed=self.done, description=self._label())
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self._finished(self._task_of(nodeid))
@@ -104,7 +111,7 @@ class Progress:
             return
         self.done += 1
         self._finished(self._task_of(report.nodeid))
-        self._draw(completed=self.done, description=self._label())
+        self._draw(self._finished_now(), completed=self.done, description=self._label())
 
     def close(self):
         if self._bar is not None:
