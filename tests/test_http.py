@@ -1134,3 +1134,67 @@ def test_provider_error_reply_with_hostile_charset_is_http_error(serve, no_env_k
         p.list_models()
     assert e.value.kind == "http" and e.value.status == 502
     p.close()
+
+
+# -- TLS ----------------------------------------------------------------------------
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate made by openssl."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to test TLS with")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(8)
+    stop = threading.Event()
+
+    def serve():
+        lsock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                raw, _ = lsock.accept()
+            except OSError:
+                continue
+            try:
+                with ctx.wrap_socket(raw, server_side=True) as s:
+                    s.settimeout(2)
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = s.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: close\r\n\r\nhello, tls!\n")
+            except (OSError, ssl.SSLError):
+                pass
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield f"https://127.0.0.1:{lsock.getsockname()[1]}", cert
+    stop.set()
+    t.join(timeout=2)
+    lsock.close()
+
+
+def test_https_verifies_the_certificate_and_trusts_what_the_system_is_told_to(tls_server, monkeypatch):
+    url, cert = tls_server
+    monkeypatch.setattr(http, "_TLS", None)
+    with pytest.raises(http.ConnectError, match="TLS failed"):
+        http.Session().get(url + "/v1/models", timeout=(2, 2))
+    # the way a user trusts a private CA: SSL_CERT_FILE, read by the system's default paths
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    monkeypatch.setattr(http, "_TLS", None)
+    r = http.Session().get(url + "/v1/models", timeout=(2, 2))
+    assert r.status_code == 200 and r.text == "hello, tls!\n"
+    monkeypatch.setattr(http, "_TLS", None)
