@@ -24,9 +24,10 @@ from benchloop.leaderboard import MAX_BODY_BYTES, Duplicate, Rejected, Submissio
 def board_payload(dash: Dashboard) -> dict:
     """``groups`` (best run per model × harness × hardware × profile, per manifest hash)
     plus ``boards`` (one table per local/remote formula, what the page draws). Both are
-    recomputed only when the index changes."""
+    recomputed only when a complete run changes (a run in progress writing its records
+    is not on a board, so it does not make 100,000 rows regroup)."""
     groups = dash.leaderboard_data()  # refreshes the index
-    gen = dash.index.generation
+    gen = dash.index.board_generation
     cached = getattr(dash.state, "boards_cache", None)
     if not cached or cached[0] != gen:
         cached = (gen, views.boards(dash.index.rows(status="complete")))
