@@ -19,11 +19,61 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from benchloop.catalog import PROFILES, PROVIDERS
+from benchloop.catalog import HARNESSES, PROFILES, PROVIDERS
 from benchloop.dashboard.context import Dashboard, RunId, answers, bad, check_run_id
 from benchloop.dashboard.jobs import SSE_HEADERS
 from benchloop.dashboard.jobspec import (JobBusy, JobError, estimate, expected_total, matrix_text, preflight, refusal, runnable_suites, sweep_estimate, sweep_plan,
                                           validate_spec, validate_sweep_spec)
+
+# What a person reads next to a provider name, and the server the form fills in for it
+# (None: no server, the model runs in-process). The names themselves, and which exist,
+# come from benchloop.catalog; a provider missing here is shown by its name and assumed
+# to speak OpenAI's API at a URL.
+PROVIDER_LABELS = {"ollama": "Ollama", "openai_compat": "OpenAI-compatible", "llamacpp": "embedded (llama.cpp)"}
+PROVIDER_ENDPOINTS = {"ollama": "http://127.0.0.1:11434", "openai_compat": "http://127.0.0.1:8080", "llamacpp": None}
+
+
+def provider_endpoint(name: str) -> str | None:
+    return PROVIDER_ENDPOINTS.get(name, PROVIDER_ENDPOINTS["openai_compat"])
+
+
+# providers that talk to a server at a URL: the ones an added endpoint can be probed as
+ENDPOINT_PROVIDERS = tuple(p for p in PROVIDERS if provider_endpoint(p) is not None)
+
+
+def one_of(names) -> str:
+    """``a, b or c``: how a field's description names its allowed values."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+class ProviderInfo(BaseModel):
+    name: str = Field(description="the provider's name, as --provider takes it")
+    label: str = Field(description="how the page names it")
+    endpoint: str | None = Field(description="the server URL the form suggests; null: no server (in-process)")
+
+
+class Catalog(BaseModel):
+    providers: list[ProviderInfo] = Field(description="every provider, in the order the benchmark form offers them")
+    profiles: list[str] = Field(description="task subsets, smallest first")
+    harnesses: list[str] = Field(description="harnesses this build can run, in the catalog's order")
+
+
+class SuitesAnswer(Catalog):
+    suites: list[dict[str, Any]] = Field(description="one row per suite: its task counts per profile, or an error")
+
+
+def catalog_payload() -> dict:
+    """The names the page's forms offer, all from ``benchloop.catalog``: served by
+    ``/api/suites`` and embedded in the page itself (``pages.py``), so no select in the
+    browser types out a list of its own."""
+    from benchloop.harnesses import available
+
+    runnable = set(available())
+    # in name order, as the form always listed them: the embedded llamacpp, its default, comes first
+    providers = [{"name": p, "label": PROVIDER_LABELS.get(p, p), "endpoint": provider_endpoint(p)} for p in sorted(PROVIDERS)]
+    return {"providers": providers, "profiles": list(PROFILES), "harnesses": [h for h in HARNESSES if h in runnable]}
+
 
 DEFAULT_PROBES = (
     ("Ollama", "ollama", "http://127.0.0.1:11434"),
@@ -37,10 +87,10 @@ DEFAULT_PROBES = (
 class JobRequest(BaseModel):
     kind: Literal["run"] = Field("run", description="run: one benchmark run (the default); see SweepRequest for a sweep")
     model: str = Field(description="model name, or smollm2-135m / a .gguf path with provider llamacpp")
-    provider: str = Field("ollama", description="ollama, openai_compat or llamacpp")
+    provider: str = Field("ollama", description=one_of(PROVIDERS))
     endpoint: str | None = Field(None, description="server URL (not for llamacpp)")
     suites: list[str] | str = Field(default_factory=list, description="suites to run (empty: all)")
-    profile: str | None = Field(None, description="quick, core or full")
+    profile: str | None = Field(None, description=one_of(PROFILES))
     harness: str = "raw"
     tasks: list[str] | str = Field(default_factory=list, description="exact task ids")
     max_tokens: int | None = None
@@ -54,7 +104,7 @@ class JobRequest(BaseModel):
 
 class ModelChoice(BaseModel):
     model: str = Field(min_length=1, max_length=300, description="model name, or smollm2-135m / a .gguf path with provider llamacpp")
-    provider: str = Field("ollama", max_length=40, description="ollama, openai_compat or llamacpp")
+    provider: str = Field("ollama", max_length=40, description=one_of(PROVIDERS))
     endpoint: str | None = Field(None, max_length=500, description="server URL (not for llamacpp)")
 
 
@@ -63,7 +113,7 @@ class SweepRequest(BaseModel):
     models: list[ModelChoice] = Field(min_length=1, max_length=12, description="the models, each with its own provider and endpoint")
     harnesses: list[str] = Field(default_factory=lambda: ["raw"], min_length=1, max_length=8)
     suites: list[str] | str = Field(default_factory=list, description="suites of every cell (empty: all)")
-    profile: str | None = Field(None, description="quick, core or full")
+    profile: str | None = Field(None, description=one_of(PROFILES))
     tasks: list[str] | str = Field(default_factory=list, description="exact task ids")
     max_tokens: int | None = None
     parallel: int | None = Field(None, description="parallel workers inside each cell")
@@ -73,7 +123,7 @@ class SweepRequest(BaseModel):
 
 class EndpointRequest(BaseModel):
     url: str = Field(pattern=r"^https?://[^\s/][^\s]*$", max_length=500, description="http:// or https:// URL, no spaces")
-    provider: Literal["openai_compat", "ollama"] = "openai_compat"
+    provider: Literal[ENDPOINT_PROVIDERS] = "openai_compat"
     label: str | None = Field(None, max_length=200)
 
 
@@ -121,13 +171,12 @@ def router(dash: Dashboard) -> APIRouter:
     r = APIRouter()
     st, jobs = dash.state, dash.jobs
 
-    @r.get("/api/suites", tags=["benchmark"], summary="Suites, their tasks per profile, harnesses")
+    @r.get("/api/suites", tags=["benchmark"], summary="Suites and their tasks per profile; the providers, profiles and harnesses the forms offer", response_model=SuitesAnswer)
     def suites():
-        from benchloop.harnesses import available
         from benchloop.tasks import suite_overview
 
         rows = [{k: v for k, v in row.items() if k != "task_ids"} | ({"tasks": row["task_ids"]} if "task_ids" in row else {}) for row in suite_overview()]
-        return {"suites": rows, "harnesses": available(), "profiles": list(PROFILES), "providers": sorted(PROVIDERS)}
+        return {"suites": rows, **catalog_payload()}
 
     @r.get("/api/models", tags=["models"], summary="Models on local providers and user-added endpoints")
     async def models(refresh: bool = False):
@@ -158,8 +207,8 @@ def router(dash: Dashboard) -> APIRouter:
         url = body.url.strip().rstrip("/")
         if not url.startswith(("http://", "https://")) or len(url) > 500 or any(c.isspace() for c in url):
             bad("url must be an http:// or https:// URL")
-        if body.provider not in ("ollama", "openai_compat"):
-            bad("provider must be ollama or openai_compat")
+        if body.provider not in ENDPOINT_PROVIDERS:
+            bad(f"provider must be {one_of(ENDPOINT_PROVIDERS)}")
         if not any(e[2] == url for e in st.endpoints):
             st.endpoints.append(((body.label or url)[:80], body.provider, url))
         st.models_cache = (0.0, None)

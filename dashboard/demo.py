@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from benchloop.artifact import write_json_atomic
+from benchloop.catalog import HARNESSES
 
 SUITE_PREFIX = {"reasonmath": "rm", "toolcall": "tc", "coding": "cd", "dataextract": "de", "instructfollow": "if", "agent": "ag", "speed": "sp"}
 
@@ -140,6 +141,7 @@ def write_run(runs_dir: str | Path, run: dict, *, tasks_jsonl: bool = True) -> P
     return d
 
 
+# pass rate per demo cell (model/harness); a cell not named here passes 60 %
 DEMO_RATES = {"qwen3:8b/raw": 0.85, "qwen3:8b/hermes": 0.8, "qwen3:8b/qwen": 0.9, "qwen3:8b/pi": 0.5,
               "llama3.1:8b/raw": 0.55, "llama3.1:8b/hermes": 0.45, "llama3.1:8b/qwen": 0.35, "llama3.1:8b/pi": 0.4}
 
@@ -149,7 +151,7 @@ def synthetic_sweep(
     sweep_id: str = "sweep-20260201-070000-d3m0ab",
     *,
     models: tuple = ("qwen3:8b", "llama3.1:8b"),
-    harnesses: tuple = ("raw", "hermes", "qwen", "pi"),
+    harnesses: tuple = tuple(HARNESSES),
     pass_rates: dict | None = None,
     unfinished: dict | None = None,
     suites: dict | None = None,

@@ -1,8 +1,9 @@
 """The one HTML page and the static files of the web UI.
 
 The page carries a per-server token (state-changing requests must send it back, see
-``guard.py``) and the leaderboard data, so the first view paints without a second
-round trip. Everything else is static files shipped in the package (``static/``).
+``guard.py``), the leaderboard data, so the first view paints without a second round
+trip, and the providers, profiles and harnesses the forms offer (``catalog_payload``).
+Everything else is static files shipped in the package (``static/``).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from benchloop import __version__
+from benchloop.dashboard.bench_api import catalog_payload
 from benchloop.dashboard.context import Dashboard
 from benchloop.dashboard.leaderboard_api import board_payload
 
@@ -37,7 +39,7 @@ def router(dash: Dashboard) -> APIRouter:
             lb = board_payload(dash)
         except Exception:  # the page must load even if the index cannot
             lb = {"groups": [], "unranked": 0, "boards": []}
-        boot = {"leaderboard": lb, "version": __version__, "control": st.allow_control, "submissions": st.submissions}
+        boot = {"leaderboard": lb, "catalog": catalog_payload(), "version": __version__, "control": st.allow_control, "submissions": st.submissions}
         html = template.replace("__BENCHLOOP_TOKEN__", st.csrf_token).replace("__BENCHLOOP_BOOT__", boot_json(boot))
         return HTMLResponse(html)
 

@@ -656,6 +656,33 @@ def test_openapi_schema_lists_the_api(runs_dir, serve):
     assert "delete" in paths["/api/runs/{run_id}"]
 
 
+def test_the_forms_offer_exactly_the_catalogs_providers_profiles_and_harnesses(runs_dir, serve):
+    """One table of names: what /api/suites serves and what the page embeds for its forms
+    is benchloop.catalog's, and no script types out a list of its own."""
+    import re
+
+    from benchloop import catalog
+    from benchloop.dashboard.bench_api import PROVIDER_LABELS
+    from benchloop.dashboard.pages import STATIC
+
+    srv = serve()
+    served = get(srv, "/api/suites").json()
+    providers = {p["name"]: p for p in served["providers"]}
+    assert [p["name"] for p in served["providers"]] == sorted(catalog.PROVIDERS)  # the form's order: embedded llamacpp, its default, first
+    assert served["profiles"] == list(catalog.PROFILES) and served["harnesses"] == list(catalog.HARNESSES)
+    assert {n: p["label"] for n, p in providers.items()} == {n: PROVIDER_LABELS[n] for n in catalog.PROVIDERS}
+    assert providers["llamacpp"]["endpoint"] is None and providers["ollama"]["endpoint"].endswith(":11434") and providers["openai_compat"]["endpoint"].endswith(":8080")
+    assert {s["suite"] for s in served["suites"]} == set(catalog.SUITES)
+    boot = json.loads(re.search(r'<script type="application/json" id="boot">(.*?)</script>', get(srv, "/").text, re.S).group(1))
+    assert boot["catalog"] == {k: served[k] for k in ("providers", "profiles", "harnesses")}
+    # the schema says so too: /api/suites has a declared answer, an added endpoint's provider is one that takes a URL
+    doc = get(srv, "/openapi.json").json()
+    assert "$ref" in json.dumps(doc["paths"]["/api/suites"]["get"]["responses"]["200"])
+    assert set(doc["components"]["schemas"]["EndpointRequest"]["properties"]["provider"]["enum"]) == {n for n, p in providers.items() if p["endpoint"]}
+    js = (STATIC / "bench.js").read_text(encoding="utf-8")
+    for typed in ['"OpenAI-compatible"', '"embedded (llama', '"quick"', '"core"', '"hermes"', 'value: "ollama"', 'value: "llamacpp"', '"http://127.0.0.1:11434" :']:
+        assert typed not in js, typed
+
 def test_static_assets_ship_in_the_package():
     from benchloop.dashboard.pages import STATIC
 

@@ -279,6 +279,84 @@ def test_chat_streams_and_shows_model_output_as_text(site):
     assert_inert(site)
 
 
+def test_every_select_offers_the_catalogs_names_in_the_order_the_forms_always_had(site):
+    """The providers, profiles and harnesses of the forms come from benchloop.catalog
+    (through the page's boot data), not from lists in the scripts."""
+    from benchloop.catalog import HARNESSES, PROFILES, PROVIDERS
+    from benchloop.dashboard.bench_api import PROVIDER_LABELS
+    from benchloop.tasks import suite_overview
+
+    page = site["page"]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    goto(site, "#/runs", "runs")
+    page.evaluate("() => localStorage.clear()")  # a saved form would pick other values
+    page = goto(site, "#/benchmark", "benchmark")
+
+    def options(sel):
+        return page.evaluate("s => [...document.querySelector(s).options].map(o => [o.value, o.textContent])", sel)
+
+    label = lambda names: [[n, PROVIDER_LABELS[n]] for n in names]
+    assert options("select[name=provider]") == label(sorted(PROVIDERS))  # llamacpp, ollama, openai_compat
+    assert page.input_value("select[name=provider]") == "llamacpp" and page.input_value("input[name=model]") == "smollm2-135m"
+    page.select_option("select[name=provider]", "ollama")
+    assert page.input_value("input[name=endpoint]") == "http://127.0.0.1:11434"
+    page.select_option("select[name=provider]", "openai_compat")
+    assert page.input_value("input[name=endpoint]") == "http://127.0.0.1:8080"
+    assert options("select[name=sweep-add-provider]") == label(["openai_compat", "ollama", "llamacpp"])  # a server first, embedded last
+    assert options("select[name=harness]") == [[x, x] for x in HARNESSES]
+    assert [b.get_attribute("value") for b in page.locator("input[name=sweep-harness]").all()] == list(HARNESSES)
+    assert options("select[name=profile]") == [["", f"{PROFILES[-1]} (every task)"]] + [[x, x] for x in PROFILES]
+    assert options("select[name=sweep-profile]") == [[x, x] for x in PROFILES]
+    rm = next(r for r in suite_overview() if r["suite"] == "reasonmath")
+    assert f"reasonmath ({rm['full']} tasks; quick {rm['quick']}, core {rm['core']})" in page.locator(".bench-form .checks").inner_text()  # the counts, per profile
+    page.select_option("select[name=provider]", "llamacpp")
+    page = goto(site, "#/models", "models")
+    assert options("#view .toolbar select[aria-label=provider]") == label(["openai_compat", "ollama"])  # servers only: probed at a URL
+    page = goto(site, "#/chat", "chat")
+    assert options("select[name=provider]") == label(sorted(PROVIDERS))
+    assert site["log"]["errors"] == [], site["log"]["errors"]
+
+
+LABEL_BOXES = """() => window.__benchloop.charts.filter(c => c.config.type === 'scatter').map(c => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = '11px system-ui, sans-serif';
+  const points = c.data.datasets.flatMap((d, i) => c.getDatasetMeta(i).data.map(p => ({ x: p.x, y: p.y, r: p.options.radius, label: d.pointLabel })));
+  const naive = points.map(p => { const w = ctx.measureText(p.label).width, right = p.x < c.chartArea.right - 120; return { x: right ? p.x + 9 : p.x - 9 - w, y: p.y - 17, w, h: 13 }; });
+  return { area: c.chartArea, points, naive, labels: (c.$pointLabels || []).map(l => Object.assign({ measured: ctx.measureText(l.text).width }, l)) };
+})"""
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_quality_vs_speed_labels_never_overlap(site, width, height):
+    """Each label sits inside the plot, on no other label and no other point; a label
+    that finds no free spot is shortened or left out, its point and tooltip kept."""
+    hit = lambda a, b: a["x"] < b["x"] + b["w"] and b["x"] < a["x"] + a["w"] and a["y"] < b["y"] + b["h"] and b["y"] < a["y"] + a["h"]
+    page = site["page"]
+    page.set_viewport_size({"width": width, "height": height})
+    goto(site, "#/runs", "runs")
+    page = goto(site, "#/leaderboard", "leaderboard")
+    page.wait_for_function("() => window.__benchloop.charts.filter(c => c.config.type === 'scatter' && c.$pointLabels).length === 2")
+    local, remote = page.evaluate(LABEL_BOXES)
+    assert len(local["points"]) == 5 and len(remote["points"]) == 1  # every measured row keeps its point
+    for chart in (local, remote):
+        labels, area = chart["labels"], chart["area"]
+        assert labels, chart
+        for i, a in enumerate(labels):
+            assert abs(a["w"] - a["measured"]) < 0.5 and a["h"] >= 11  # the box is the text's own size
+            assert area["left"] <= a["x"] and a["x"] + a["w"] <= area["right"] and area["top"] <= a["y"] and a["y"] + a["h"] <= area["bottom"], a
+            assert not any(hit(a, b) for b in labels[i + 1:]), (a, labels)
+            marks = [{"x": p["x"] - p["r"], "y": p["y"] - p["r"], "w": 2 * p["r"], "h": 2 * p["r"]} for p in chart["points"]]
+            assert sum(hit(a, m) for m in marks) == 0, (a, chart["points"])
+    full = {p["label"] for p in local["points"]}
+    if width == 1280:  # wide enough: every point carries its whole label, as it always did
+        assert {l["text"] for l in local["labels"]} == full
+    else:  # the old placement would have piled these labels up: the check above has work to do
+        naive = local["naive"]
+        assert any(hit(a, b) for i, a in enumerate(naive) for b in naive[i + 1:])
+        assert len(local["labels"]) >= 2
+    shot(page, f"leaderboard-labels-{width}")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
 @pytest.mark.timeout(600)
 def test_benchmark_runs_on_the_embedded_model_then_run_page_trace_and_compare(site):
     page = goto(site, "#/benchmark", "benchmark")

@@ -2,6 +2,20 @@
 (function () {
   const BL = window.BL;
   const { h, append, clear, fmt, ci, short, when, badge, link, runHash, taskHash, errorBox, json, textBlock, api, postStream, chartReady, PALETTE, destroyCharts, chartBox, drawChart, state, view, BOOT, TOKEN } = BL;
+  // the providers, profiles and harnesses every form offers: benchloop.catalog's, put in
+  // the page by the server (pages.py, bench_api.catalog_payload); never typed out here
+  const CATALOG = Object.assign({ providers: [], profiles: [], harnesses: [] }, BOOT.catalog);
+  const providerOf = (name) => CATALOG.providers.find((p) => p.name === name) || { name, label: name, endpoint: null };
+  const EVERY = CATALOG.profiles[CATALOG.profiles.length - 1]; // profiles go smallest first; the last is every task
+  const hasEndpoint = (name) => providerOf(name).endpoint !== null; // else the model runs in-process (embedded)
+  // a provider <select> in the catalog's order; a form for adding a server leads with its
+  // default (`first`), then the providers that take a URL, the embedded one last
+  function providerSelect(attrs, opts) {
+    const { first, urlOnly } = opts || {};
+    let list = CATALOG.providers.filter((p) => !urlOnly || p.endpoint !== null);
+    if (first) list = list.slice().sort((a, b) => (a.endpoint === null) - (b.endpoint === null) || (b.name === first) - (a.name === first));
+    return h("select", attrs, list.map((p) => h("option", { value: p.name, text: p.label })));
+  }
   // ------------------------------------------------------------------- models
   async function loadModels(refresh) {
     if (!state.models || refresh) state.models = await api("/api/models" + (refresh ? "?refresh=1" : ""));
@@ -10,7 +24,7 @@
   function modelChoices() {
     const out = [];
     const m = state.models || {};
-    (m.embedded || []).forEach((e) => out.push({ provider: "llamacpp", endpoint: "", model: e.model, label: "embedded" }));
+    (m.embedded || []).forEach((e) => out.push({ provider: e.provider, endpoint: "", model: e.model, label: "embedded" }));
     (m.endpoints || []).forEach((e) => (e.models || []).forEach((name) => out.push({ provider: e.provider, endpoint: e.url, model: name, label: e.label })));
     return out;
   }
@@ -19,7 +33,7 @@
     append(view, h("h1", { text: "Models" }), h("p", { class: "muted", text: "The embedded engine, and models served on this machine by Ollama (11434), LM Studio (1234), llama-server / vLLM (8000, 8080), Jan (1337) and any endpoint you add." }));
     const holder = h("div", {}, h("p", { class: "muted", text: "Looking for local servers…" }));
     const addUrl = h("input", { type: "url", placeholder: "http://127.0.0.1:8081", "aria-label": "endpoint URL" });
-    const addProv = h("select", { "aria-label": "provider" }, h("option", { value: "openai_compat", text: "OpenAI-compatible" }), h("option", { value: "ollama", text: "Ollama" }));
+    const addProv = providerSelect({ "aria-label": "provider" }, { first: "openai_compat", urlOnly: true });
     append(view, h("div", { class: "toolbar" }, h("button", { text: "Refresh", onclick: async () => { await loadModels(true); draw(); } }), h("span", { class: "spacer" }), addUrl, addProv, h("button", { text: "Add endpoint", onclick: async () => {
       try { await api("/api/endpoints", { method: "POST", body: { url: addUrl.value, provider: addProv.value } }); await loadModels(true); draw(); } catch (e) { append(holder, errorBox(e)); }
     } })), holder);
@@ -32,7 +46,7 @@
       const m = state.models || {};
       if (m.note) append(holder, h("div", { class: "note", text: m.note }));
       append(holder, h("h2", { text: "Embedded (llama.cpp in-process)" }));
-      append(holder, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["model", "parameters", "quantization", "state", ""].map((c) => h("th", { text: c })))), h("tbody", {}, (m.embedded || []).map((e) => h("tr", { "data-model": e.model }, h("td", { class: "mono", text: e.model }), h("td", { text: e.parameters || "—" }), h("td", { text: e.quantization || "—" }), h("td", {}, !e.engine ? badge("xllamacpp not installed", "fail") : e.downloaded ? badge("ready", "pass") : badge("downloads on first use", "warn")), h("td", {}, actions({ provider: "llamacpp", endpoint: "", model: e.model }))))))));
+      append(holder, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["model", "parameters", "quantization", "state", ""].map((c) => h("th", { text: c })))), h("tbody", {}, (m.embedded || []).map((e) => h("tr", { "data-model": e.model }, h("td", { class: "mono", text: e.model }), h("td", { text: e.parameters || "—" }), h("td", { text: e.quantization || "—" }), h("td", {}, !e.engine ? badge("xllamacpp not installed", "fail") : e.downloaded ? badge("ready", "pass") : badge("downloads on first use", "warn")), h("td", {}, actions({ provider: e.provider, endpoint: "", model: e.model }))))))));
       append(holder, h("h2", { text: "Servers" }));
       append(holder, h("div", { class: "table-wrap" }, h("table", {}, h("thead", {}, h("tr", {}, ["server", "URL", "provider", "state", "models"].map((c) => h("th", { text: c })))), h("tbody", {}, (m.endpoints || []).map((e) => h("tr", { "data-endpoint": e.url }, h("td", { text: e.label }), h("td", { class: "mono", text: e.url }), h("td", { text: e.provider }), h("td", {}, e.reachable ? badge(`${e.models.length} model(s)`, "pass") : badge("not running", "cancelled"), e.error && e.reachable ? h("div", { class: "small muted", text: e.error }) : null),
         h("td", {}, (e.models || []).map((name) => h("div", { class: "toolbar" }, h("span", { class: "mono", text: name }), actions({ provider: e.provider, endpoint: e.url, model: name }))))))))));
@@ -44,16 +58,16 @@
   // ---------------------------------------------------------------- benchmark
   function field(label, input) { return h("label", {}, label, input); }
   function providerFields(prefill) {
-    const provider = h("select", { name: "provider", "aria-label": "provider" }, ["llamacpp", "ollama", "openai_compat"].map((p) => h("option", { value: p, text: { llamacpp: "embedded (llama.cpp)", ollama: "Ollama", openai_compat: "OpenAI-compatible" }[p] })));
+    const provider = providerSelect({ name: "provider", "aria-label": "provider" });
     const endpoint = h("input", { name: "endpoint", type: "url", placeholder: "http://127.0.0.1:11434" });
     const model = h("input", { name: "model", list: "model-choices", placeholder: "smollm2-135m", autocomplete: "off" });
     const key = h("input", { name: "api_key", type: "password", autocomplete: "off", placeholder: "only for a remote endpoint" });
     const dl = h("datalist", { id: "model-choices" });
     function sync() {
-      const emb = provider.value === "llamacpp";
+      const emb = !hasEndpoint(provider.value);
       endpoint.disabled = emb;
       key.disabled = emb;
-      if (!emb && !endpoint.value) endpoint.value = provider.value === "ollama" ? "http://127.0.0.1:11434" : "http://127.0.0.1:8080";
+      if (!emb && !endpoint.value) endpoint.value = providerOf(provider.value).endpoint;
       clear(dl);
       modelChoices().filter((c) => c.provider === provider.value && (emb || !endpoint.value || c.endpoint === endpoint.value.replace(/\/$/, ""))).forEach((c) => append(dl, h("option", { value: c.model })));
     }
@@ -63,7 +77,7 @@
     provider.value = p.provider; endpoint.value = p.endpoint || ""; model.value = p.model || "";
     sync();
     loadModels(false).then(sync).catch(() => {});
-    return { provider, endpoint, model, key, dl, values: () => ({ provider: provider.value, endpoint: provider.value === "llamacpp" ? null : endpoint.value || null, model: model.value.trim(), api_key: key.value || null }) };
+    return { provider, endpoint, model, key, dl, values: () => ({ provider: provider.value, endpoint: hasEndpoint(provider.value) ? endpoint.value || null : null, model: model.value.trim(), api_key: key.value || null }) };
   }
   // the form's last values (never the key): restored after Start, a reload or a restart
   const FORM_KEY = "benchloop.benchmark-form";
@@ -84,8 +98,8 @@
     if (seq !== state.routeSeq) return;
     sweepForm(sweepBox, suites, seq);
     const num = (name, attrs) => h("input", Object.assign({ name, type: "number", placeholder: "default" }, attrs));
-    const harness = h("select", { name: "harness", "aria-label": "harness" }, suites.harnesses.map((x) => h("option", { value: x, text: x })));
-    const profile = h("select", { name: "profile", "aria-label": "profile" }, h("option", { value: "", text: "full (every task)" }), h("option", { value: "quick", text: "quick" }), h("option", { value: "core", text: "core" }), h("option", { value: "full", text: "full" }));
+    const harness = h("select", { name: "harness", "aria-label": "harness" }, CATALOG.harnesses.map((x) => h("option", { value: x, text: x })));
+    const profile = h("select", { name: "profile", "aria-label": "profile" }, h("option", { value: "", text: `${EVERY} (every task)` }), CATALOG.profiles.map((x) => h("option", { value: x, text: x })));
     const tasks = h("input", { name: "tasks", placeholder: "e.g. rm-001, rm-002 (optional)" });
     const maxTokens = num("max_tokens", { min: 1, placeholder: "suite default" });
     const trials = num("trials", { min: 1, max: 50, placeholder: "5 (speed suite)" });
@@ -103,7 +117,7 @@
     const message = h("div", { class: "bench-message" });
     append(form, pf.dl, h("div", { class: "form" }, field("Provider", pf.provider), field("Endpoint", pf.endpoint), field("Model", pf.model), field("API key (remote only; never stored)", pf.key), field("Harness", harness), field("Profile", profile), field("Task ids", tasks), field("Max tokens per reply", maxTokens),
       field("Trials (speed)", trials), field("Concurrency sweep (speed)", concurrency), field("Parallel workers", parallel), field("Timeout per reply (s)", timeout)),
-      h("h3", { text: "Suites" }), h("div", { class: "checks" }, avail.map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: `${s.suite} (${s.full} tasks; quick ${s.quick}, core ${s.core})` })))),
+      h("h3", { text: "Suites" }), h("div", { class: "checks" }, avail.map((s, i) => h("label", { class: "inline" }, suiteBoxes[i], h("span", { text: `${s.suite} (${s[EVERY]} tasks; ${CATALOG.profiles.filter((x) => x !== EVERY).map((x) => `${x} ${s[x]}`).join(", ")})` })))),
       message, h("div", { class: "toolbar" }, plan, h("span", { class: "spacer" }), start));
     const int = (el) => (el.value === "" ? null : parseInt(el.value, 10));
     function body() {
@@ -176,14 +190,14 @@
     const extra = state.sweepExtra || (state.sweepExtra = []);
     const picked = new Set();
     const list = h("div", { class: "models", id: "sweep-models" }, h("span", { class: "muted small", text: "Looking for models…" }));
-    const harnessBoxes = suites.harnesses.map((x) => h("input", { type: "checkbox", name: "sweep-harness", value: x, checked: x === "raw" }));
+    const harnessBoxes = CATALOG.harnesses.map((x) => h("input", { type: "checkbox", name: "sweep-harness", value: x, checked: x === "raw" }));
     const avail = suites.suites.filter((s) => !s.error);
     const suiteBoxes = avail.map((s) => h("input", { type: "checkbox", name: "sweep-suite", value: s.suite, checked: s.suite === "reasonmath" }));
-    const profile = h("select", { name: "sweep-profile", "aria-label": "sweep profile" }, ["quick", "core", "full"].map((x) => h("option", { value: x, text: x })));
+    const profile = h("select", { name: "sweep-profile", "aria-label": "sweep profile" }, CATALOG.profiles.map((x) => h("option", { value: x, text: x })));
     const tasks = h("input", { name: "sweep-tasks", placeholder: "e.g. rm-001, rm-002 (optional)" });
     const maxTokens = h("input", { name: "sweep-max_tokens", type: "number", min: 1, placeholder: "suite default" });
     const key = h("input", { name: "sweep-api_key", type: "password", autocomplete: "off", placeholder: "remote endpoints only" });
-    const addProv = h("select", { name: "sweep-add-provider", "aria-label": "provider" }, h("option", { value: "openai_compat", text: "OpenAI-compatible" }), h("option", { value: "ollama", text: "Ollama" }), h("option", { value: "llamacpp", text: "embedded (llamacpp)" }));
+    const addProv = providerSelect({ name: "sweep-add-provider", "aria-label": "provider" }, { first: "openai_compat" });
     const addUrl = h("input", { name: "sweep-add-endpoint", placeholder: "http://host:8080", "aria-label": "endpoint" });
     const addModel = h("input", { name: "sweep-add-model", placeholder: "model name", "aria-label": "model" });
     const plan = h("div", { class: "plan small", id: "sweep-plan" });
@@ -198,12 +212,12 @@
       all.forEach((c) => {
         const k = keyOf(c);
         const cb = h("input", { type: "checkbox", name: "sweep-model", value: c.model, "data-endpoint": c.endpoint || "", "data-provider": c.provider, checked: picked.has(k), onchange: () => { if (cb.checked) picked.add(k); else picked.delete(k); later(); } });
-        append(list, h("label", { class: "inline" }, cb, h("span", { class: "mono", text: c.model }), h("span", { class: "muted small", text: c.provider === "llamacpp" ? "embedded" : c.label && !String(c.label).startsWith("--endpoint") ? `${c.label} · ${c.endpoint}` : c.endpoint })));
+        append(list, h("label", { class: "inline" }, cb, h("span", { class: "mono", text: c.model }), h("span", { class: "muted small", text: !hasEndpoint(c.provider) ? "embedded" : c.label && !String(c.label).startsWith("--endpoint") ? `${c.label} · ${c.endpoint}` : c.endpoint })));
       });
     }
     function body() {
       const all = choices();
-      return { kind: "sweep", models: all.filter((c) => picked.has(keyOf(c))).map((c) => ({ model: c.model, provider: c.provider, endpoint: c.provider === "llamacpp" ? null : c.endpoint || null })),
+      return { kind: "sweep", models: all.filter((c) => picked.has(keyOf(c))).map((c) => ({ model: c.model, provider: c.provider, endpoint: hasEndpoint(c.provider) ? c.endpoint || null : null })),
         harnesses: harnessBoxes.filter((b) => b.checked).map((b) => b.value), suites: suiteBoxes.filter((b) => b.checked).map((b) => b.value), profile: profile.value,
         tasks: tasks.value.split(/[\s,]+/).filter(Boolean), max_tokens: maxTokens.value === "" ? null : parseInt(maxTokens.value, 10), api_key: key.value || null };
     }
@@ -235,7 +249,7 @@
       } catch (e) { say(e.message || String(e)); start.disabled = false; }
     });
     const add = h("button", { text: "Add model", onclick: () => {
-      const c = { provider: addProv.value, endpoint: addProv.value === "llamacpp" ? "" : addUrl.value.trim().replace(/\/+$/, ""), model: addModel.value.trim(), label: "added" };
+      const c = { provider: addProv.value, endpoint: hasEndpoint(addProv.value) ? addUrl.value.trim().replace(/\/+$/, "") : "", model: addModel.value.trim(), label: "added" };
       if (!c.model) return;
       extra.push(c); picked.add(keyOf(c)); addModel.value = ""; drawList(); later();
     } });

@@ -12,24 +12,45 @@
     return `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${i % 2 ? 38 : 50}%)`; // golden angle: no repeats
   }
   function seriesStyle(i, n) { return { color: seriesColor(i, n), shape: SHAPES[Math.floor(i / BL.PALETTE.length) % SHAPES.length] }; }
-  // draws each point's series label next to it (canvas text: inert)
+  // Draws each point's series label next to it (canvas text: inert), never over another
+  // label or another point. Greedy, in dataset order (a board's rank order, so the best
+  // rows are labelled first): a label takes the first spot that lies inside the plot and
+  // touches nothing placed: right of the point and above it, left, then below; failing
+  // that its shorter forms (`pointLabelShort`) are tried the same way; failing that the
+  // point goes unlabelled and keeps its tooltip and legend entry (on a phone, most do).
+  // The boxes drawn are kept on the chart (`$pointLabels`) for the tests.
+  const LABEL_FONT = "11px system-ui, sans-serif";
+  const GAP = 9, RISE = 7;
+  const hits = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
   const pointLabels = {
     id: "pointLabels",
     afterDatasetsDraw(chart) {
-      const ctx = chart.ctx;
-      ctx.save();
-      ctx.font = "11px system-ui, sans-serif";
-      ctx.fillStyle = "#1d2430";
+      const ctx = chart.ctx, area = chart.chartArea;
+      const points = [];
       chart.data.datasets.forEach((ds, i) => {
         const meta = chart.getDatasetMeta(i);
-        if (meta.hidden || !ds.pointLabel) return;
-        meta.data.forEach((pt) => {
-          const right = pt.x < chart.chartArea.right - 120;
-          ctx.textAlign = right ? "left" : "right";
-          ctx.fillText(ds.pointLabel, pt.x + (right ? 9 : -9), pt.y - 7);
-        });
+        if (!meta.hidden) meta.data.forEach((pt) => { if (!pt.skip && Number.isFinite(pt.x) && Number.isFinite(pt.y)) points.push({ ds, pt }); });
+      });
+      const marks = points.map(({ pt }) => { const r = (pt.options && pt.options.radius) || 3; return { x: pt.x - r, y: pt.y - r, w: 2 * r, h: 2 * r }; });
+      const placed = [];
+      ctx.save();
+      ctx.font = LABEL_FONT;
+      ctx.fillStyle = "#1d2430";
+      ctx.textAlign = "left";
+      ctx.textBaseline = "alphabetic";
+      points.forEach(({ ds, pt }, k) => {
+        const texts = [ds.pointLabel].concat(ds.pointLabelShort || []).filter((t, j, all) => t && all.indexOf(t) === j);
+        for (const text of texts) {
+          const m = ctx.measureText(text);
+          const asc = m.fontBoundingBoxAscent || 10, desc = m.fontBoundingBoxDescent || 3, w = m.width;
+          const spots = [[pt.x + GAP, pt.y - RISE], [pt.x - GAP - w, pt.y - RISE], [pt.x + GAP, pt.y + RISE + asc], [pt.x - GAP - w, pt.y + RISE + asc]];
+          const fit = spots.map(([x, base]) => ({ x, y: base - asc, w, h: asc + desc, base }))
+            .find((b) => b.x >= area.left && b.x + b.w <= area.right && b.y >= area.top && b.y + b.h <= area.bottom && !placed.some((o) => hits(b, o)) && !marks.some((o, j) => j !== k && hits(b, o)));
+          if (fit) { ctx.fillText(text, fit.x, fit.base); placed.push({ text, x: fit.x, y: fit.y, w: fit.w, h: fit.h }); break; }
+        }
       });
       ctx.restore();
+      chart.$pointLabels = placed;
     },
   };
   BL.seriesStyle = seriesStyle;
@@ -100,7 +121,7 @@
     if (left) append(sec, h("p", { class: "muted small", text: `${left} row(s) without a speed measurement are not placed.` }));
     drawChart(canvas, {
       type: "scatter",
-      data: { datasets: placed.map((r, i) => { const st = seriesStyle(i, placed.length); const base = `${r.model} · ${r.harness}`; const label = placed.filter((o) => `${o.model} · ${o.harness}` === base).length > 1 ? `${base} · ${r.task_set}` : base; return { label, pointLabel: label, data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: st.color, borderColor: st.color, pointStyle: st.shape, pointRadius: 7, pointHoverRadius: 9 }; }) },
+      data: { datasets: placed.map((r, i) => { const st = seriesStyle(i, placed.length); const base = `${r.model} · ${r.harness}`; const label = placed.filter((o) => `${o.model} · ${o.harness}` === base).length > 1 ? `${base} · ${r.task_set}` : base; return { label, pointLabel: label, pointLabelShort: [base, r.model], data: [{ x: useTok ? r.decode_tok_s : r.speed, y: r.quality }], backgroundColor: st.color, borderColor: st.color, pointStyle: st.shape, pointRadius: 7, pointHoverRadius: 9 }; }) },
       options: { plugins: { legend: { display: placed.length <= 12, position: "bottom" } }, scales: { x: { title: { display: true, text: useTok ? "decode tokens / s" : "speed score" }, beginAtZero: true, grace: "12%" }, y: { title: { display: true, text: "quality (0–100)" }, min: allZero ? -5 : 0, max: 100 } } },
       plugins: [pointLabels],
     }, seq);
