@@ -6,13 +6,9 @@ so the format is a benchmark dimension of its own (``--harness``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
-HARNESSES = {
-    "raw": "benchloop.harnesses.raw:RawHarness",
-    "hermes": "benchloop.harnesses.text:HermesHarness",
-    "qwen": "benchloop.harnesses.text:QwenHarness",
-    "pi": "benchloop.harnesses.text:PiHarness",
-}
+from benchloop.catalog import HARNESSES  # noqa: F401 - the one table of harness names and classes
 
 
 def available() -> list[str]:
