@@ -12,6 +12,8 @@ import re
 import textwrap
 import warnings
 
+from benchloop import pyast
+
 __all__ = ["extract_code", "strip_reasoning"]
 
 _PY_TAGS = frozenset({"python", "py", "python3", "py3", "ipython", "python2", "sage"})
@@ -33,7 +35,7 @@ class _Budget:
         self.parses -= 1
         self.chars -= len(src)
         try:
-            return ast.parse(src), False
+            return pyast.parse(src), False
         except SyntaxError as e:
             msg = str(e.msg or "")
             return None, ("never closed" in msg or "EOF" in msg or "expected an indented block" in msg)

@@ -207,3 +207,16 @@ def test_run_blocks_pytest_plugins_no_suite_uses_but_keeps_junit_when_asked():
     junit = pytest_args_for({}, ["reasonmath"], junitxml="out.xml")
     assert "junitxml" not in blocked(junit) and "--junitxml=out.xml" in junit
     assert not {"capture", "faulthandler", "warnings", "skipping", "python", "runner"} & blocked(plain)
+
+
+def test_every_parse_of_untrusted_python_goes_through_the_lock():
+    """CPython 3.11's AST conversion fails under concurrent parses (SystemError 'AST
+    constructor recursion depth mismatch'); checkers run in threads, so every parse in
+    the library goes through benchloop.pyast.parse."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "benchloop"
+    direct = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py") if p.name != "pyast.py"
+              for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if re.search(r"(?<![\w.])ast\.parse\(", line)]
+    assert direct == []

@@ -559,7 +559,7 @@ def test_non_root_caller():
     tmp_path.chmod(0o755)
     (tmp_path / "benchloop").mkdir()  # the repo may sit under /root: copy the sandbox out
     (tmp_path / "benchloop" / "__init__.py").write_text("")
-    for mod in (sandbox, sandbox_child, sandbox_isolation, sandbox.extract_code.__module__):
+    for mod in (sandbox, sandbox_child, sandbox_isolation, sandbox.extract_code.__module__, "benchloop.pyast"):
         src = sys.modules[mod].__file__ if isinstance(mod, str) else mod.__file__
         shutil.copy(src, tmp_path / "benchloop")
     tag = secrets.token_hex(6)

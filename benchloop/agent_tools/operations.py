@@ -14,6 +14,8 @@ import ast
 import math
 import re
 
+from benchloop import pyast
+
 from .state import (
     MAX_EVENTS,
     MAX_EXPRESSION,
@@ -260,7 +262,7 @@ def safe_eval(expression: str) -> float:
     if len(text) > MAX_EXPRESSION:
         raise ToolError(f"expression longer than {MAX_EXPRESSION} characters")
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = pyast.parse(text, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ToolError("not an arithmetic expression (use numbers, + - * / ** and parentheses)") from None
     if sum(1 for _ in ast.walk(tree)) > 200:

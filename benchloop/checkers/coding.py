@@ -30,6 +30,7 @@ import os
 import re
 from pathlib import Path
 
+from benchloop import pyast
 from benchloop.record import Verdict
 from benchloop.sandbox import SandboxLimits, extract_code, run_calls
 
@@ -107,7 +108,7 @@ def parse_call(spec, entry_point: str) -> dict:
             spec = {"call": m.group(1), "raises": m.group(2)}
         else:
             try:
-                tree = ast.parse(spec.strip(), mode="eval").body
+                tree = pyast.parse(spec.strip(), mode="eval").body
             except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
                 raise BadCall(f"not 'f(...) == value' or 'f(...) raises Error': {spec[:60]!r}") from e
             if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and isinstance(tree.ops[0], ast.Eq)):
@@ -119,7 +120,7 @@ def parse_call(spec, entry_point: str) -> dict:
     if unknown:
         raise BadCall(f"unknown keys {sorted(unknown)}")
     try:
-        node = ast.parse(spec["call"].strip(), mode="eval").body
+        node = pyast.parse(spec["call"].strip(), mode="eval").body
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         raise BadCall(f"call is not Python: {spec['call'][:60]!r}") from e
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry_point):
@@ -139,7 +140,7 @@ def parse_call(spec, entry_point: str) -> dict:
         val = spec["returns"]
         if isinstance(val, str):
             try:
-                val = _literal(ast.parse(val.strip(), mode="eval").body)
+                val = _literal(pyast.parse(val.strip(), mode="eval").body)
             except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
                 raise BadCall(f"returns is not a literal: {spec['returns'][:60]!r}") from e
         if not _plain(val):
@@ -248,7 +249,7 @@ def _norm_ws(s: str) -> str:
 
 def _compiles(src: str) -> bool:
     try:
-        ast.parse(src)
+        pyast.parse(src)
         return True
     except (SyntaxError, ValueError):
         return False
