@@ -163,6 +163,6 @@ class Dashboard:
         self.index.refresh()
         gen = self.index.board_generation
         if self._board["generation"] != gen or self._board["data"] is None:
-            self._board["data"] = views.leaderboard(self.index.rows(status="complete"))
+            self._board["data"] = views.leaderboard(self.index.complete_rows())
             self._board["generation"] = gen
         return self._board["data"]

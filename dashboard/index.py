@@ -460,15 +460,22 @@ class RunIndex:
         own dicts."""
         self.refresh()
         if status == "complete":
-            with self._lock:
-                if self._complete is None:
-                    self._complete = {d["run_id"]: d for d in self._rows(self._conn().execute("SELECT * FROM runs WHERE status = 'complete'"))}
-                return [dict(r) for r in self._complete.values()]
+            return [dict(r) for r in self.complete_rows()]
         with self._lock:
             db = self._conn()
             if status:
                 return self._rows(db.execute("SELECT * FROM runs WHERE status = ?", (status,)))
             return self._rows(db.execute("SELECT * FROM runs"))
+
+    def complete_rows(self) -> list[dict]:
+        """The complete runs' rows themselves, not copies, for the board builders in
+        :mod:`dashboard.views`, which only read them: copying 100,000 rows took a third
+        of a second of each regroup (issue 14). Callers must not change them."""
+        self.refresh()
+        with self._lock:
+            if self._complete is None:
+                self._complete = {d["run_id"]: d for d in self._rows(self._conn().execute("SELECT * FROM runs WHERE status = 'complete'"))}
+            return list(self._complete.values())
 
     def get(self, run_id: str) -> dict | None:
         self.refresh()

@@ -30,7 +30,7 @@ def board_payload(dash: Dashboard) -> dict:
     gen = dash.index.board_generation
     cached = getattr(dash.state, "boards_cache", None)
     if not cached or cached[0] != gen:
-        cached = (gen, views.boards(dash.index.rows(status="complete")))
+        cached = (gen, views.boards(dash.index.complete_rows()))
         dash.state.boards_cache = cached
     return {**groups, **cached[1]}
 

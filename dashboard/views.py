@@ -7,6 +7,7 @@ Model output is passed through as data (strings in JSON); the browser renders it
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -157,6 +158,20 @@ def size_and_quant(row: dict) -> tuple[str | None, str | None]:
 
 def task_set_name(profile: str | None, suites) -> str:
     """A task set in words: ``full · 7 suites``, ``quick · reasonmath``."""
+    try:
+        return _task_set_name(profile, tuple(suites))
+    except TypeError:  # an unhashable suite name in a damaged row: named without the memo
+        return _task_set_words(profile, suites)
+
+
+@functools.lru_cache(maxsize=4096)
+def _task_set_name(profile: str | None, suites: tuple) -> str:
+    """(Memoized: a board of 100,000 runs names a handful of task sets 100,000 times.)"""
+    return _task_set_words(profile, suites)
+
+
+def _task_set_words(profile, suites) -> str:
+    suites = [str(s) for s in suites]
     names = [s for s in SUITE_ORDER if s in suites] + sorted(s for s in suites if s not in SUITE_ORDER)
     what = ", ".join(names) if len(names) <= 2 else f"{len(names)} suites"
     return f"{profile or 'custom'} · {what or 'no suites'}"

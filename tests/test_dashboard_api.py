@@ -19,6 +19,7 @@ import requests
 from benchloop.dashboard.app import create_app
 from benchloop.dashboard.demo import ServedApp, synthetic_run, task_record, write_run
 from benchloop.dashboard.index import INDEX_NAME, RunIndex
+from benchloop.dashboard import views
 from benchloop.dashboard.views import compare_tables, leaderboard
 
 XSS_SCRIPT = "<script>window.__xss = 1; alert('xss')</script>"
@@ -903,3 +904,19 @@ def test_sweep_cell_names_never_carry_a_key_from_an_endpoint_url():
     cells = [{"axes": {"endpoint": f"http://u:sk-key-{i}@127.0.0.1:8080/v1", "model": "m"}} for i in range(2)]
     _name_cells(cells, ["endpoint", "model"])
     assert all("sk-key" not in c["name"] and "sk-key" not in c["slug"] for c in cells)
+
+
+def test_boards_read_the_complete_rows_in_place_and_rows_still_hands_out_copies(runs_dir):
+    seed(runs_dir, 3)
+    idx = RunIndex(runs_dir, min_interval=0.0)
+    shared = idx.complete_rows()
+    assert {r["run_id"] for r in shared} == {r["run_id"] for r in idx.rows(status="complete")}
+    assert all(a is b for a, b in zip(sorted(shared, key=lambda r: r["run_id"]), sorted(idx.complete_rows(), key=lambda r: r["run_id"])))
+    copies = idx.rows(status="complete")
+    copies[0]["overall"] = -1.0  # a caller's own dict: the index keeps its value
+    assert -1.0 not in {r["overall"] for r in idx.complete_rows()}
+    before = json.dumps([views.leaderboard(idx.complete_rows()), views.boards(idx.complete_rows())], sort_keys=True, default=str)
+    after = json.dumps([views.leaderboard(idx.rows(status="complete")), views.boards(idx.rows(status="complete"))], sort_keys=True, default=str)
+    assert before == after
+    assert views.task_set_name("full", {"reasonmath": {}, "coding": {}, "agent": {}}) == "full · 3 suites"
+    assert views.task_set_name(None, ["reasonmath"]) == "custom · reasonmath"
