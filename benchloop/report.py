@@ -47,7 +47,7 @@ def report_blocks(run: dict, run_dir: str | None = None) -> list[tuple]:
     blocks: list[tuple] = [("line", [
         ("BenchLoop ", "bold"),
         (safe_text(model.get("name"), 80), "bold cyan"),
-        (f"  via {safe_text(run.get('provider'), 40)} · harness {safe_text(run.get('harness'), 40)} · {safe_text((run.get('machine') or {}).get('hardware'), 60)}", ""),
+        (f"  via {safe_text(run.get('provider') or '?', 40)} · harness {safe_text(run.get('harness') or '?', 40)} · {safe_text((run.get('machine') or {}).get('hardware'), 60)}", ""),
     ])]
     rows = []
     for row in summary_rows(run):
@@ -117,7 +117,10 @@ def render_plain(blocks: list[tuple]) -> str:
     out = []
     for block in blocks:
         if block[0] == "line":
-            out.append("".join(text for text, _ in block[1]))
+            text = "".join(t for t, _ in block[1])
+            if any("yellow" in (style or "") for _, style in block[1]):  # a warning: colour cannot say so here
+                text = text[: len(text) - len(text.lstrip())] + "! " + text.lstrip()
+            out.append(text)
             continue
         _, title, cols, rows = block
         cells = [[text for text, _ in row] for row in rows]

@@ -107,12 +107,15 @@ def load_suite(suite: str, directory: Path | None = None) -> dict:
     try:
         import json
 
-        _LOADED[(suite, digest)] = json.dumps(loaded, ensure_ascii=False)
-    except (TypeError, ValueError):
+        text = json.dumps(loaded, ensure_ascii=False)
+        if json.loads(text) == loaded:  # integer or boolean keys would come back as strings
+            _LOADED[(suite, digest)] = text
+    except (TypeError, ValueError, RecursionError):
         pass
     return loaded
 
 
+PARSE_TAG = "y1"  # bump when the YAML loading changes: cached parses then stop matching
 _LOADED: dict[tuple, str] = {}  # (suite, sha256) -> a validated load as JSON text, this process
 _PARSED: dict[str, str] = {}  # sha256 of a task file -> its parse as JSON text, this process
 
@@ -126,13 +129,17 @@ def parse_yaml(raw: bytes, digest: str, path: Path):
     the plugin loads them again) and imported PyYAML for it; the frozen files change
     rarely, so their parse is reused across runs (issue 14). Only a parse that survives
     JSON unchanged is cached (YAML dates or integer keys would not), and a cache file is
-    named by the content it was parsed from, so an edited file never meets a stale parse.
-    Validation is not cached: it runs on every load, with the checkers of this BenchLoop."""
+    named by the content it was parsed from (and this BenchLoop's version), so an edited
+    file never meets a stale parse. Validation runs on every load that does not find the
+    same file already validated in this process (:data:`_LOADED`, which also keeps only
+    what JSON gives back unchanged)."""
     import json
     import os
 
     text = _PARSED.get(digest)
-    cache = Path(_cache_dir(), f"{digest}.json")
+    from benchloop import __version__
+
+    cache = Path(_cache_dir(), f"{digest}-{PARSE_TAG}-{__version__}.json")
     if text is None:
         try:
             text = cache.read_text(encoding="utf-8")

@@ -182,7 +182,11 @@ class Controller:
         self.marks["last_task_done"] = t
         rec = redact(json.loads(raw) if isinstance(raw, str) else dict(raw), self.secret_values())  # the one place a record is redacted
         rec["nodeid"] = report.nodeid
-        line = record_line(rec)
+        try:
+            line = record_line(rec)
+        except TypeError:  # keys of mixed types (1 and "1") cannot be sorted: as JSON they are all text
+            rec = json.loads(json.dumps(rec))
+            line = record_line(rec)
         self.lines.append(line)
         self.model_wait_s += (rec.get("model_wait_ms") or rec.get("latency_ms") or 0) / 1000.0
         if self.writer is not None:

@@ -1198,3 +1198,39 @@ def test_https_verifies_the_certificate_and_trusts_what_the_system_is_told_to(tl
     r = http.Session().get(url + "/v1/models", timeout=(2, 2))
     assert r.status_code == 200 and r.text == "hello, tls!\n"
     monkeypatch.setattr(http, "_TLS", None)
+
+
+def test_a_post_that_was_sent_is_never_sent_again(serve, session, monkeypatch):
+    """The keep-alive race once more, now for a chat request: the server read the POST and
+    closed. Sending it again could generate the reply twice, so it is an error instead."""
+    def answer_then_read_and_close(peer, req):
+        peer.send(response(b"one"))
+        peer.read_request()
+        peer.close()
+
+    srv = serve(replies(answer_then_read_and_close, response(b"never")))
+    assert session.get(srv.url, timeout=T).content == b"one"
+    monkeypatch.setattr(http._Conn, "ready", lambda self: False)
+    with pytest.raises(http.ProtocolError):
+        session.post(srv.url + "/v1/chat/completions", data='{"x": 1}', timeout=T)
+    time.sleep(0.05)
+    assert [r.method for r in srv.requests].count("POST") <= 1 and srv.accepted == 1
+
+
+def test_transfer_encoding_identity_alone_means_the_length_decides(serve, session):
+    srv = serve(replies(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\nContent-Length: 2\r\n\r\nok"))
+    assert session.get(srv.url, timeout=T).content == b"ok"
+
+
+def test_one_header_per_name_whatever_its_case(serve, session):
+    srv = serve(replies(response(b"a")))
+    session.headers["Authorization"] = "Bearer session"
+    session.get(srv.url, headers={"authorization": "Bearer request"}, timeout=T)
+    (req,) = srv.requests
+    assert req.headers["authorization"] == "Bearer request" and req.head.lower().count(b"authorization:") == 1
+
+
+def test_an_unreadable_url_never_quotes_its_password():
+    with pytest.raises(http.ProtocolError) as ei:
+        http.Session().get("http://user:s3cr3t\uff03key@127.0.0.1:9/v1/models", timeout=(1, 1))
+    assert "s3cr3t" not in str(ei.value) and "unreadable URL" in str(ei.value)

@@ -157,7 +157,7 @@ def test_report_to_a_pipe_needs_no_rich_and_says_what_the_rich_one_says():
         from rich.console import Console
         buf = io.StringIO()
         print_report(run, console=Console(file=buf, width=300, force_terminal=False))
-        words = lambda s: [w for w in s.split() if w.strip("─━")]
+        words = lambda s: [w for w in s.split() if w.strip("─━!")]  # plain marks a warning with "!" where rich colours it
         assert words(buf.getvalue()) == words(render_plain(report_blocks(run))), (buf.getvalue(), render_plain(report_blocks(run)))
         """
     )
@@ -220,3 +220,49 @@ def test_every_parse_of_untrusted_python_goes_through_the_lock():
     direct = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py") if p.name != "pyast.py"
               for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if re.search(r"(?<![\w.])ast\.parse\(", line)]
     assert direct == []
+
+
+def test_a_file_json_would_change_loads_the_same_every_time_in_one_process(own_tasks):
+    """Integer keys ({3: [...]}) would come back as "3" from a JSON memo: the second load
+    (the plugin's, after the command's check) must equal the first."""
+    (own_tasks / "demo.yaml").write_text(DEMO.format(note="ok") + "    accept: {3: [three], true: [yes]}\n")
+    first = load_suite("demo", own_tasks)
+    second = load_suite("demo", own_tasks)
+    assert first == second and second["tasks"][0]["accept"] == {3: ["three"], True: [True]}  # YAML 1.1: yes is true
+
+
+def test_progress_redraws_a_finished_task_at_once_when_no_start_will_follow():
+    from benchloop.cli.progress import Progress
+
+    p = Progress(quiet=True)
+    draws = []
+    p._draw = lambda refresh=True, **f: draws.append(refresh)
+    p.total = 3
+    for name in ("s/t1", "s/t2"):  # two workers start t1 and t2; t3 is still to start
+        p.running.append(name)
+    p.on_record({"suite": "s", "task_id": "t1", "passed": True})
+    assert draws[-1] is False  # t3's start will show it
+    p.running.append("s/t3")
+    p.on_record({"suite": "s", "task_id": "t3", "passed": True})
+    assert draws[-1] is True  # t2 is still running but nothing more starts: draw now
+
+
+def test_plain_report_marks_speed_warnings_apart_from_notes():
+    from benchloop.report import render_plain, speed_blocks
+
+    text = render_plain(speed_blocks({"scenarios": {}, "flags": ["TTFT unstable"], "notes": ["server reported timings"]}))
+    assert "  ! TTFT unstable" in text and "  server reported timings" in text and "! server" not in text
+
+
+def test_a_record_with_keys_json_cannot_sort_is_kept_as_json_would_keep_it():
+    from benchloop_pytest.controller import Controller
+
+    class Rep:
+        nodeid = "suites/test_reasonmath.py::test_reasonmath[rm-001]"
+        benchloop_record = {"suite": "reasonmath", "task_id": "rm-001", "detail": {1: "a", "1b": "b"}}
+
+    c = Controller.__new__(Controller)
+    c.marks, c.spent, c.lines, c.listeners, c.writer, c.model_wait_s = {}, {}, [], [], None, 0.0
+    c.secret_values = lambda: []
+    c.pytest_runtest_logreport(Rep())
+    assert json.loads(c.lines[0])["detail"] == {"1": "a", "1b": "b"}

@@ -49,10 +49,11 @@ class Progress:
                 self._bar.refresh()
 
     def _finished_now(self) -> bool:
-        """Redraw for a finished task only when no task start will follow to show it: a
+        """Redraw for a finished task only when no task start will follow to show it (every
+        task started already: the last ones of a parallel run redraw at once): a
         task's end and the next one's start come a few ms apart, and one redraw of the bar
         for both halves the terminal work per task (issue 14)."""
-        return not self.total or self.done >= self.total
+        return not self.total or self.done + len(self.running) >= self.total
 
     def pytest_sessionstart(self, session):
         """Listen to the controller's records (it exists once the plugin has configured)."""

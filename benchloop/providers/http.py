@@ -5,8 +5,9 @@ took ~100 ms and ~11 MiB on every run, more than the rest of BenchLoop together
 (issue 14), for a job that never changes: a JSON request to one server, its answer read
 whole or line by line as it streams. This does that and no more:
 
-- keep-alive, one idle connection per host (a stale one is noticed before reuse, and a
-  request a reused connection could not even send goes once more on a fresh one);
+- keep-alive, one idle connection per host (a stale one is noticed before reuse; a
+  request a reused connection could not send goes once more on a fresh one, and a GET
+  it sent but got no answer to as well; a POST that was sent is never repeated);
 - ``Content-Length``, chunked and close-delimited bodies, gzip/deflate when a server
   compresses anyway (nothing asks it to);
 - ``(connect, read)`` timeouts with requests' meaning: the read timeout bounds each wait
@@ -92,8 +93,8 @@ class _Target:
         try:
             p = urlsplit(url)
             port = p.port
-        except ValueError as exc:
-            raise ProtocolError(f"unreadable URL ({exc})") from None
+        except ValueError:  # its text quotes the netloc, password included: never shown
+            raise ProtocolError("unreadable URL (check the endpoint's host, port and characters)") from None
         if p.scheme not in ("http", "https"):
             raise ProtocolError(f"unsupported URL scheme {p.scheme!r} (use http:// or https://)")
         if not p.hostname:
@@ -315,7 +316,7 @@ class Response:
         self._trailers = 0
         if method == "HEAD" or self.status_code in (204, 304):
             self._state = "done"
-        elif te:
+        elif te and [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")]:
             if [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")] != ["chunked"]:
                 raise ProtocolError(f"unsupported transfer-encoding {te[:60]!r} (only chunked)")
             self._state = "size"
@@ -576,7 +577,10 @@ class Session:
                 first_host, basic = target.key, target.basic
             elif target.key == first_host and target.basic is None:
                 target.basic = basic  # the URL's user:password still holds on its own server
-            hdrs = {**self.headers, **(headers or {})}
+            merged: dict[str, tuple] = {}  # by lower-cased name: a later spelling replaces an earlier one
+            for k, v in [*self.headers.items(), *(headers or {}).items()]:
+                merged[k.lower()] = (k, v)
+            hdrs = dict(merged.values())
             if target.key != first_host:  # a key never follows a redirect to another server
                 hdrs = {k: v for k, v in hdrs.items() if k.lower() != "authorization"}
             r = self._send(method, target, hdrs, body, connect_timeout, read_timeout)
@@ -618,9 +622,12 @@ class Session:
                 return Response(self, conn, target, method)
             except (ConnectError, ProtocolError) as exc:
                 conn.close()
-                # a kept connection the server had just closed: the request never reached
-                # it, so it goes once more on a new connection
-                if attempt == 0 and conn.reused and (isinstance(exc, ConnectError) or "without a response" in str(exc)):
+                # a kept connection the server had just closed: a request that could not be
+                # sent on it goes once more on a new connection; one that was sent is only
+                # repeated when repeating is harmless (GET, HEAD): a chat request is never
+                # generated twice behind the caller's back
+                unsent = isinstance(exc, ConnectError)
+                if attempt == 0 and conn.reused and (unsent or method in ("GET", "HEAD")):
                     continue
                 raise
             except BaseException:
