@@ -598,7 +598,7 @@ def test_stream_closed_early_with_more_to_come_closes_the_connection(serve, sess
         it = r.iter_lines()
         assert next(it) == b"data: 1"
         t0 = time.perf_counter()
-    assert time.perf_counter() - t0 < 0.2  # closing did not wait for the rest
+    assert time.perf_counter() - t0 < 0.8  # closing did not wait for the rest (that would be the 1 s read timeout)
     assert session.get(srv.url, timeout=T).content == b"second"
     assert srv.accepted == 2
     for _ in range(50):
@@ -694,7 +694,7 @@ def test_server_stalls_is_read_timeout(serve, session, wire):
     t0 = time.perf_counter()
     with pytest.raises(http.ReadTimeout):
         session.get(srv.url, timeout=SHORT)
-    assert 0.25 <= time.perf_counter() - t0 < 0.9
+    assert 0.25 <= time.perf_counter() - t0 < 1.8  # the 0.3 s read timeout, not the server's 2 s patience
 
 
 def test_stall_mid_stream_is_read_timeout_after_the_lines_so_far(serve, session):
