@@ -171,6 +171,10 @@ def test_leaderboard_is_one_table_per_board_painted_from_the_page_itself(site):
     local.locator("th[data-key=decode_tok_s]").click()
     toks = [float(x) for x in page.locator("table.leaderboard[data-board=local] tbody tr td:nth-child(7)").all_inner_texts() if x != "—"]
     assert toks == sorted(toks)
+    # one click on Overall puts the board back in rank order (and the pictures show it so)
+    local.locator("th[data-key=overall]").click()
+    ranks = [int(x.split(".")[0]) for x in local.locator("td.key0").all_inner_texts()]
+    assert ranks == sorted(ranks)
     # the key columns stay visible when the table scrolls sideways at 1280 px
     page.evaluate("() => { const w = document.querySelector('section[data-board=local] .table-wrap'); w.scrollLeft = w.scrollWidth; }")
     box = page.locator("table.leaderboard[data-board=local] th[data-key=overall]").bounding_box()
