@@ -12,7 +12,18 @@ import pytest  # this module runs pytest; the command imports it only for `run`
 from benchloop.errors import BenchLoopError
 
 
-UNUSED_PYTEST_PLUGINS = ("doctest", "legacypath", "tmpdir", "logging", "subtests", "pastebin", "setuponly", "setupplan", "stepwise", "recwarn", "monkeypatch", "unittest", "debugging")
+# The pytest plugins a run switches off, in one list:
+# - the terminal reporter (the command draws its own progress and report) and the cache;
+# - the unraisable/thread-exception reporters, which end a session with five full garbage
+#   collections (~0.5 s on a busy machine, issue 14);
+# - plugins a suite never uses (no tmp_path, caplog, doctests, unittest classes, pdb,
+#   subtests...): each is set up at start-up, and logging and unittest add hook calls to
+#   every task (issue 14); randomly and benchmark would reorder or slow a run if present.
+UNUSED_PYTEST_PLUGINS = (
+    "cacheprovider", "terminal", "randomly", "benchmark", "unraisableexception", "threadexception",
+    "doctest", "legacypath", "tmpdir", "logging", "subtests", "pastebin", "setuponly", "setupplan",
+    "stepwise", "recwarn", "monkeypatch", "unittest", "debugging",
+)
 
 
 def pytest_args_for(values: dict, suites: list[str], *, parallel: int = 0, junitxml: str | None = None) -> list[str]:
@@ -26,14 +37,8 @@ def pytest_args_for(values: dict, suites: list[str], *, parallel: int = 0, junit
 
     sdir = suites_dir()
     pa = [str(sdir / f"test_{s}.py") for s in suites]
-    pa += ["-c", os.devnull, "--rootdir", str(sdir), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly", "-p", "no:benchmark"]
-    # pytest's unraisable/thread-exception reporters end the session with five full garbage
-    # collections (~0.5 s on a busy machine, issue 14); a benchmark run has no use for them
-    pa += ["-p", "no:unraisableexception", "-p", "no:threadexception"]
-    # pytest's own plugins a suite never uses (no tmp_path, caplog, doctests, unittest
-    # classes, pdb, subtests...): each is an import at start-up, and logging and unittest
-    # add hook calls to every task (issue 14). JUnit XML only when asked for.
-    for name in UNUSED_PYTEST_PLUGINS + (() if junitxml else ("junitxml",)):
+    pa += ["-c", os.devnull, "--rootdir", str(sdir)]
+    for name in UNUSED_PYTEST_PLUGINS + (() if junitxml else ("junitxml",)):  # JUnit XML only when asked for
         pa += ["-p", f"no:{name}"]
     pa += pytest_flags(values)
     if parallel and parallel > 0:

@@ -310,14 +310,15 @@ class Response:
         self.status_code, self.reason, version, self.headers = self._read_head(conn)
         self._content: bytes | None = None
         te = (self.headers.get("transfer-encoding") or "").lower()
+        codings = [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")]  # identity is no coding
         conn_hdr = (self.headers.get("connection") or "").lower()
         self._reusable = "close" not in conn_hdr and (version == "HTTP/1.1" or "keep-alive" in conn_hdr)
         self._left = 0
         self._trailers = 0
         if method == "HEAD" or self.status_code in (204, 304):
             self._state = "done"
-        elif te and [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")]:
-            if [c.strip() for c in te.split(",") if c.strip() not in ("", "identity")] != ["chunked"]:
+        elif codings:
+            if codings != ["chunked"]:
                 raise ProtocolError(f"unsupported transfer-encoding {te[:60]!r} (only chunked)")
             self._state = "size"
         elif self.headers.get("content-length") is not None:
